@@ -1,0 +1,130 @@
+"""CodeValidator: syntax, security, spec compliance and behaviour, each problem a quotable Finding."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..spec import ToolSpec
+from .bandit_check import check_bandit
+from .behaviour import BehaviourResult, ExampleOutcome, ExampleRunner, NotRun
+from .compliance import check_compliance
+from .findings import Finding
+from .security import check_policy
+from .syntax import check_syntax
+
+NO_SANDBOX_REASON = "examples were not run: no sandbox runner is configured"
+
+
+class ValidationResult(BaseModel):
+    """Everything the checks found about one candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    findings: list[Finding] = Field(default_factory=list)
+    behaviour: BehaviourResult = Field(default_factory=lambda: BehaviourResult(ran=False, reason="not checked"))
+    example_count: int = 0
+
+    @property
+    def blocking_findings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "error"]
+
+    @property
+    def failed_examples(self) -> list[ExampleOutcome]:
+        return [outcome for outcome in self.behaviour.outcomes if not outcome.passed]
+
+    @property
+    def examples_passed(self) -> int:
+        return sum(outcome.passed for outcome in self.behaviour.outcomes)
+
+    def passed(self, check: str) -> bool:
+        return not any(finding.check == check for finding in self.blocking_findings)
+
+    @property
+    def is_valid(self) -> bool:
+        """No known problem: no blocking finding and no failed example (examples may not have run)."""
+        return not self.blocking_findings and not self.failed_examples
+
+    @property
+    def verified(self) -> bool:
+        """Every check passed, including every one of the spec's examples in the sandbox."""
+        return (
+            self.is_valid
+            and self.behaviour.ran
+            and self.example_count > 0
+            and self.examples_passed == self.example_count
+        )
+
+    @property
+    def unverified_reason(self) -> str:
+        if self.verified:
+            return ""
+        if self.blocking_findings:
+            rules = sorted({finding.rule for finding in self.blocking_findings})
+            return f"{len(self.blocking_findings)} check(s) failed: {', '.join(rules)}"
+        if self.failed_examples:
+            return f"{len(self.failed_examples)} of {self.example_count} examples failed"
+        if self.example_count == 0:
+            return "the spec has no examples, so behaviour was not checked"
+        if not self.behaviour.ran:
+            return self.behaviour.reason or "examples were not run"
+        return f"only {self.examples_passed} of {self.example_count} examples ran and passed"
+
+    def score(self) -> tuple[int, ...]:
+        """Orders candidates: fewer kinds of failure first, then examples passed, then fewer findings."""
+        return (
+            self.passed("syntax"),
+            self.passed("security"),
+            self.passed("compliance"),
+            self.examples_passed,
+            -len(self.blocking_findings),
+        )
+
+
+class CodeValidator:
+    """Runs every check on a candidate. Behaviour runs only when the static checks pass: no point running
+    code that is known to be unsafe or does not define the function."""
+
+    def __init__(self, runner: ExampleRunner | None = None, use_bandit: bool = True) -> None:
+        self.runner = runner or NotRun(NO_SANDBOX_REASON)
+        self.use_bandit = use_bandit
+
+    def validate(self, code: str | None, spec: ToolSpec) -> ValidationResult:
+        count = len(spec.examples)
+        if code is None or not code.strip():
+            missing = Finding(
+                rule="extract/no-code",
+                message="the reply holds no Python code; reply with one ```python block that defines the function",
+            )
+            return ValidationResult(
+                findings=[missing],
+                example_count=count,
+                behaviour=BehaviourResult(ran=False, reason="there was no code to run"),
+            )
+        tree, findings = check_syntax(code)
+        if tree is None:
+            return ValidationResult(
+                findings=findings,
+                example_count=count,
+                behaviour=BehaviourResult(ran=False, reason="the code does not parse"),
+            )
+        findings += check_policy(tree, spec)
+        if self.use_bandit:
+            findings += check_bandit(code)
+        findings += check_compliance(tree, spec)
+        if any(finding.severity == "error" for finding in findings):
+            behaviour = BehaviourResult(ran=False, reason="static checks failed, so the code was not run")
+        elif count == 0:
+            behaviour = BehaviourResult(ran=False, reason="the spec has no examples")
+        else:
+            behaviour = self.runner.run_examples(code, spec)
+        return ValidationResult(findings=findings, behaviour=behaviour, example_count=count)
+
+
+__all__ = [
+    "BehaviourResult",
+    "CodeValidator",
+    "ExampleOutcome",
+    "ExampleRunner",
+    "Finding",
+    "ValidationResult",
+]

@@ -1,0 +1,196 @@
+"""The command line: parse arguments, call the library, print. Exit 0 all verified, 1 some not, 2 bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .agent import save_tool
+from .checks import CodeValidator
+from .errors import ConfigError, SpecError, ToolfoundryError
+from .fallback import FallbackPolicy
+from .generator import GeneratedTool, LLMCodeGenerator
+from .models import DEFAULT_MODEL
+from .parsing import ToolSpecificationParser
+from .service import LLMService
+from .spec import ToolSpec
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generate checked Python tools from specs.")
+stdout = Console()
+stderr = Console(stderr=True)
+SPEC_SUFFIXES = {".yaml", ".yml", ".json"}
+
+EXIT_VERIFIED, EXIT_UNVERIFIED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str) -> typer.Exit:
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _spec_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(item for item in path.iterdir() if item.suffix in SPEC_SUFFIXES and item.is_file())
+            if not found:
+                raise _fail(f"{path}: folder holds no .yaml, .yml or .json spec files")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def load_specs(paths: list[Path]) -> list[ToolSpec]:
+    """Every spec in every file, or exit 2 listing every problem in every file."""
+    parser = ToolSpecificationParser()
+    specs: list[ToolSpec] = []
+    errors: list[str] = []
+    for path in _spec_files(paths):
+        try:
+            specs += parser.parse_file(path)
+        except SpecError as error:
+            errors.append(str(error))
+    names = [spec.name for spec in specs]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        errors.append(f"several specs are named {clashes}: their output files would overwrite each other")
+    if errors:
+        raise _fail("\n".join(errors))
+    return specs
+
+
+def _print_summary(tools: list[GeneratedTool], output: Path) -> None:
+    if not stdout.is_terminal:
+        for tool in tools:
+            report = tool.report
+            print(
+                f"{report.status}\t{report.tool}\tattempts={len(report.attempts)}\ttokens={report.tokens.total}\t"
+                f"seconds={report.seconds:.1f}\t{report.reason}"
+            )
+        return
+    table = Table(title=f"toolfoundry: {len(tools)} tool(s) in {output}")
+    for column in ("tool", "status", "attempts", "tokens", "seconds", "why not verified"):
+        table.add_column(column)
+    colours = {"verified": "green", "unverified": "yellow", "stub": "red"}
+    for tool in tools:
+        report = tool.report
+        table.add_row(
+            report.tool,
+            f"[{colours[report.status]}]{report.status}[/]",
+            str(len(report.attempts)),
+            str(report.tokens.total),
+            f"{report.seconds:.1f}",
+            report.reason,
+        )
+    stdout.print(table)
+
+
+@app.command()
+def generate(
+    specs: Annotated[list[Path], typer.Argument(help="spec files (.yaml, .yml, .json) or folders of them")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="folder for <name>.py and <name>.report.json")] = Path(
+        "tools"
+    ),
+    model: Annotated[str, typer.Option(help="model string, e.g. local:smollm2 or local:/path/model.gguf")] = (
+        DEFAULT_MODEL
+    ),
+    fallback_model: Annotated[
+        list[str] | None, typer.Option("--fallback-model", help="model to escalate to; repeatable")
+    ] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="initial round plus repair rounds, per model")] = 3,
+    samples: Annotated[int, typer.Option(min=1, help="candidates sampled per round")] = 3,
+    max_tokens_total: Annotated[int | None, typer.Option(min=1, help="stop before spending more tokens")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
+) -> None:
+    """Generate a checked tool module and report for every spec."""
+    tool_specs = load_specs(specs)
+    if output.exists() and not output.is_dir():
+        raise _fail(f"--output {output} exists and is not a folder")
+    try:
+        generator = LLMCodeGenerator.create(
+            model=model,
+            fallback_models=tuple(fallback_model or ()),
+            policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
+            llm_service=LLMService(timeout_s=timeout, max_tokens_total=max_tokens_total),
+        )
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    tools: list[GeneratedTool] = []
+    for spec in tool_specs:
+        try:
+            tool = asyncio.run(generator.generate_code(spec))
+        except ToolfoundryError as error:
+            raise _fail(f"{spec.name}: {error}") from None
+        save_tool(tool, output)
+        tools.append(tool)
+    if as_json:
+        print(json.dumps([tool.report.model_dump(mode="json") for tool in tools], indent=2))
+    else:
+        _print_summary(tools, output)
+    raise typer.Exit(EXIT_VERIFIED if all(tool.status == "verified" for tool in tools) else EXIT_UNVERIFIED)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Python file holding the tool function")],
+    spec: Annotated[Path, typer.Option("--spec", help="the spec file the code must meet")],
+    tool: Annotated[str | None, typer.Option(help="which spec, when the spec file holds several")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Run every check on existing code against a spec."""
+    candidates = load_specs([spec])
+    if tool is not None:
+        candidates = [candidate for candidate in candidates if candidate.name == tool]
+        if not candidates:
+            raise _fail(f"{spec} holds no spec named {tool!r}")
+    if len(candidates) > 1:
+        raise _fail(f"{spec} holds {len(candidates)} specs; choose one with --tool")
+    try:
+        code = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(f"cannot read {file}: {error}") from None
+    result = CodeValidator().validate(code, candidates[0])
+    status = "verified" if result.verified else "unverified"
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "status": status,
+                    "reason": result.unverified_reason,
+                    "findings": [finding.model_dump() for finding in result.findings],
+                    "examples": [outcome.model_dump() for outcome in result.behaviour.outcomes],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for finding in result.findings:
+            print(f"{file}:{finding.line or 0}: {finding.severity}: [{finding.rule}] {finding.message}")
+        for outcome in result.behaviour.outcomes:
+            mark = "pass" if outcome.passed else "FAIL"
+            print(f"{mark} {outcome.call}: expected {outcome.expected}, got {outcome.got}")
+        print(f"{status}" + (f": {result.unverified_reason}" if result.unverified_reason else ""))
+    raise typer.Exit(EXIT_VERIFIED if result.verified else EXIT_UNVERIFIED)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,62 @@
+"""One exception tree for everything toolfoundry raises on purpose.
+
+    ToolfoundryError
+    ├── SpecError                 a specification is malformed (carries every problem with its field path)
+    ├── ConfigError               a model string, file or option is unusable
+    ├── ModelError                a model call failed and will not succeed by retrying
+    │   ├── RetryableModelError   a model call failed in a way worth retrying (timeout, overload)
+    │   └── BudgetExceeded        the next call would pass a token or cost budget
+    └── SandboxUnavailable        generated code cannot be run in the OS sandbox on this machine
+
+Callers catch ToolfoundryError to report any of them; retry logic keys on the type, never on message text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ToolfoundryError(Exception):
+    """Base of every error toolfoundry raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One thing wrong with a specification, at a dotted field path such as `input_params[1].type`."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class SpecError(ToolfoundryError):
+    """A specification cannot be used; lists every problem found, not only the first."""
+
+    def __init__(self, source: str, problems: list[SpecProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"invalid tool specification {source} ({count}):\n{lines}")
+
+
+class ConfigError(ToolfoundryError):
+    """A model string, model file or option cannot be used as given."""
+
+
+class ModelError(ToolfoundryError):
+    """A model call failed; retrying the same call will not help."""
+
+
+class RetryableModelError(ModelError):
+    """A model call failed in a way that a later identical call may not (timeout, overload, dropped link)."""
+
+
+class BudgetExceeded(ModelError):
+    """The next model call would pass the configured token budget."""
+
+
+class SandboxUnavailable(ToolfoundryError):
+    """Generated code cannot be executed inside the OS sandbox on this machine."""

@@ -1,0 +1,139 @@
+"""LLMCodeGenerator: one spec through every stage, ending in a module and a truthful report."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from . import __version__
+from .checks import CodeValidator, ExampleRunner
+from .context import ContextBuilder
+from .fallback import FallbackManager, FallbackPolicy
+from .models import DEFAULT_MODEL, load_model
+from .models.base import ChatModel
+from .prompting import PROMPT_VERSION, PromptBuilder
+from .render import ImplementationInjector, stub_code
+from .report import Status, TokenTotals, ToolReport
+from .service import LLMService
+from .spec import ToolSpec
+
+
+@dataclass(frozen=True)
+class GeneratedTool:
+    spec: ToolSpec
+    implementation: str  # the function (and its imports) as checked
+    module_source: str  # the whole module to write
+    report: ToolReport
+
+    @property
+    def status(self) -> Status:
+        return self.report.status
+
+
+class LLMCodeGenerator:
+    """Orchestrates context, prompts, the model chain, checks, fallbacks and injection for one spec."""
+
+    def __init__(
+        self,
+        llm_service: LLMService,
+        prompt_builder: PromptBuilder,
+        context_builder: ContextBuilder,
+        code_validator: CodeValidator,
+        implementation_injector: ImplementationInjector,
+        fallback_manager: FallbackManager,
+        models: list[ChatModel],
+    ) -> None:
+        if not models:
+            raise ValueError("LLMCodeGenerator needs at least one model")
+        self.llm_service = llm_service
+        self.prompt_builder = prompt_builder
+        self.context_builder = context_builder
+        self.code_validator = code_validator
+        self.implementation_injector = implementation_injector
+        self.fallback_manager = fallback_manager
+        self.models = models
+
+    @classmethod
+    def create(
+        cls,
+        model: str | ChatModel = DEFAULT_MODEL,
+        fallback_models: tuple[str | ChatModel, ...] = (),
+        policy: FallbackPolicy | None = None,
+        runner: ExampleRunner | None = None,
+        llm_service: LLMService | None = None,
+        context_budget_tokens: int = 1200,
+    ) -> LLMCodeGenerator:
+        """A generator with every stage at its default; models given as strings are loaded here."""
+        chain = [load_model(item) if isinstance(item, str) else item for item in (model, *fallback_models)]
+        service = llm_service or LLMService()
+        prompts = PromptBuilder()
+        validator = CodeValidator(runner=runner)
+        return cls(
+            llm_service=service,
+            prompt_builder=prompts,
+            context_builder=ContextBuilder(count_tokens=chain[0].count_tokens, budget_tokens=context_budget_tokens),
+            code_validator=validator,
+            implementation_injector=ImplementationInjector(),
+            fallback_manager=FallbackManager(service, prompts, validator, policy),
+            models=chain,
+        )
+
+    async def generate_code(self, tool_specification: ToolSpec) -> GeneratedTool:
+        spec = tool_specification
+        started = time.monotonic()
+        context = self.context_builder.build_context(spec)
+        outcome = await self.fallback_manager.run(spec, context, self.models)
+        best = outcome.best
+        if best is None:
+            status: Status = "stub"
+            reason = outcome.stop_reason
+            implementation = stub_code(spec, reason)
+        else:
+            status = "verified" if best.result.verified else "unverified"
+            reason = "" if status == "verified" else best.result.unverified_reason
+            implementation = best.code
+        prices = {model.name: model.usd_per_million_tokens for model in self.models}
+        cost = sum(
+            (
+                attempt.prompt_tokens * prices.get(attempt.model, (0.0, 0.0))[0]
+                + attempt.completion_tokens * prices.get(attempt.model, (0.0, 0.0))[1]
+            )
+            / 1_000_000
+            for attempt in outcome.attempts
+        )
+        report = ToolReport(
+            tool=spec.name,
+            status=status,
+            reason=reason,
+            spec_hash=spec.spec_hash(),
+            model=self.models[0].name,
+            models_used=sorted({attempt.model for attempt in outcome.attempts}),
+            chosen_attempt=best.attempt if best else None,
+            attempts=outcome.attempts,
+            findings=best.result.findings if best else [],
+            examples=best.result.behaviour.outcomes if best else [],
+            examples_ran=best.result.behaviour.ran if best else False,
+            tokens=TokenTotals(
+                prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts),
+                completion=sum(attempt.completion_tokens for attempt in outcome.attempts),
+            ),
+            cost_usd=round(cost, 6),
+            seconds=round(time.monotonic() - started, 3),
+            context={
+                "similar_tools": context.example_names,
+                "dropped_sections": context.dropped,
+                "tokens": context.tokens,
+                "budget": context.budget,
+            },
+            sandbox=best.result.behaviour.limits if best else {},
+            toolfoundry_version=__version__,
+            prompt_version=PROMPT_VERSION,
+        )
+        module = self.implementation_injector.inject(
+            implementation, spec, status=status, reason=reason, model=", ".join(report.models_used)
+        )
+        return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
+
+    def generate_code_sync(self, tool_specification: ToolSpec) -> GeneratedTool:
+        return asyncio.run(self.generate_code(tool_specification))

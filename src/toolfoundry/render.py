@@ -1,0 +1,61 @@
+"""ImplementationInjector: a checked implementation (or an honest stub) into a tool module, via Jinja2."""
+
+from __future__ import annotations
+
+import ast
+import pprint
+import re
+
+import jinja2
+
+from . import __version__
+from .prompting import docstring_for
+from .spec import ToolSpec
+from .typeexpr import names_used
+
+_TYPING_NAMES = ("Any", "Callable", "Literal", "Optional", "Union")
+
+
+def stub_code(spec: ToolSpec, reason: str) -> str:
+    """The last resort: the exact signature, the spec as docstring, and NotImplementedError. Never fake work."""
+    needed = set()
+    for expression in [param.type for param in spec.input_params] + [spec.output_type or "None"]:
+        needed |= names_used(expression)
+    imports = [name for name in _TYPING_NAMES if name in needed]
+    header = f"from typing import {', '.join(imports)}\n\n\n" if imports else ""
+    message = f"{spec.name}: toolfoundry could not generate a working implementation ({reason})"
+    return f"{header}{spec.signature()}\n{docstring_for(spec)}\n    raise NotImplementedError({message!r})\n"
+
+
+def _without_future_imports(code: str) -> str:
+    # `from __future__` must open a module; the template's docstring comes first, so they are dropped here.
+    return re.sub(r"^from __future__ import [^\n]+\n", "", code, flags=re.MULTILINE)
+
+
+class ImplementationInjector:
+    def __init__(self, environment: jinja2.Environment | None = None) -> None:
+        self.environment = environment or jinja2.Environment(
+            loader=jinja2.PackageLoader("toolfoundry", "templates"),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters["py"] = repr
+
+    def inject(self, implementation: str, spec: ToolSpec, *, status: str, reason: str = "", model: str = "") -> str:
+        """The complete module source. Raises ValueError if the result would not parse (a template bug)."""
+        lines = spec.description.strip().splitlines()
+        source = self.environment.get_template("module.py.j2").render(
+            spec=spec,
+            summary=lines[0].replace('"""', "'''"),
+            details="\n".join(lines[1:]).strip().replace('"""', "'''"),
+            implementation=_without_future_imports(implementation).strip(),
+            spec_literal=pprint.pformat(spec.model_dump(mode="json"), sort_dicts=False, width=100),
+            status=status,
+            reason=reason.replace('"""', "'''"),
+            model=model or "no model",
+            version=__version__,
+        )
+        ast.parse(source)  # the pieces were checked; this guards the template itself
+        return source
