@@ -14,12 +14,13 @@ from rich.table import Table
 
 from . import __version__
 from .agent import save_tool
-from .checks import CodeValidator
+from .checks import CodeValidator, SandboxRunner
 from .errors import ConfigError, SpecError, ToolfoundryError
 from .fallback import FallbackPolicy
 from .generator import GeneratedTool, LLMCodeGenerator
 from .models import DEFAULT_MODEL
 from .parsing import ToolSpecificationParser
+from .sandbox import sandbox_problem
 from .service import LLMService
 from .spec import ToolSpec
 
@@ -94,6 +95,17 @@ def _print_summary(tools: list[GeneratedTool], output: Path) -> None:
     stdout.print(table)
 
 
+def _runner(unsafe_no_sandbox: bool) -> SandboxRunner:
+    problem = sandbox_problem()
+    if problem and not unsafe_no_sandbox:
+        stderr.print(
+            f"[yellow]warning:[/] {problem}; examples will not run, so no tool can be verified", highlight=False
+        )
+    if unsafe_no_sandbox:
+        stderr.print("[bold red]WARNING:[/] generated code will run WITHOUT a sandbox", highlight=False)
+    return SandboxRunner(unsandboxed=unsafe_no_sandbox)
+
+
 @app.command()
 def generate(
     specs: Annotated[list[Path], typer.Argument(help="spec files (.yaml, .yml, .json) or folders of them")],
@@ -111,6 +123,14 @@ def generate(
     max_tokens_total: Annotated[int | None, typer.Option(min=1, help="stop before spending more tokens")] = None,
     timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-run-generated-code-without-sandbox",
+            help="run examples in a plain subprocess when bubblewrap is missing: generated code can then touch "
+            "your files, network and secrets",
+        ),
+    ] = False,
 ) -> None:
     """Generate a checked tool module and report for every spec."""
     tool_specs = load_specs(specs)
@@ -122,6 +142,7 @@ def generate(
             fallback_models=tuple(fallback_model or ()),
             policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
             llm_service=LLMService(timeout_s=timeout, max_tokens_total=max_tokens_total),
+            runner=_runner(unsafe_no_sandbox),
         )
     except ConfigError as error:
         raise _fail(str(error)) from None
@@ -146,6 +167,10 @@ def validate(
     spec: Annotated[Path, typer.Option("--spec", help="the spec file the code must meet")],
     tool: Annotated[str | None, typer.Option(help="which spec, when the spec file holds several")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    unsafe_no_sandbox: Annotated[
+        bool,
+        typer.Option("--unsafe-run-generated-code-without-sandbox", help="run examples without bubblewrap (dangerous)"),
+    ] = False,
 ) -> None:
     """Run every check on existing code against a spec."""
     candidates = load_specs([spec])
@@ -159,7 +184,7 @@ def validate(
         code = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(f"cannot read {file}: {error}") from None
-    result = CodeValidator().validate(code, candidates[0])
+    result = CodeValidator(runner=_runner(unsafe_no_sandbox)).validate(code, candidates[0])
     status = "verified" if result.verified else "unverified"
     if as_json:
         print(

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from . import __version__
-from .checks import CodeValidator, ExampleRunner
+from .checks import CodeValidator, ExampleRunner, SandboxRunner
 from .context import ContextBuilder
 from .fallback import FallbackManager, FallbackPolicy
 from .models import DEFAULT_MODEL, load_model
@@ -68,7 +68,7 @@ class LLMCodeGenerator:
         chain = [load_model(item) if isinstance(item, str) else item for item in (model, *fallback_models)]
         service = llm_service or LLMService()
         prompts = PromptBuilder()
-        validator = CodeValidator(runner=runner)
+        validator = CodeValidator(runner=runner or SandboxRunner())
         return cls(
             llm_service=service,
             prompt_builder=prompts,

@@ -6,13 +6,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..spec import ToolSpec
 from .bandit_check import check_bandit
-from .behaviour import BehaviourResult, ExampleOutcome, ExampleRunner, NotRun
+from .behaviour import BehaviourResult, ExampleOutcome, ExampleRunner, NotRun, SandboxRunner
 from .compliance import check_compliance
 from .findings import Finding
 from .security import check_policy
 from .syntax import check_syntax
-
-NO_SANDBOX_REASON = "examples were not run: no sandbox runner is configured"
 
 
 class ValidationResult(BaseModel):
@@ -81,11 +79,11 @@ class ValidationResult(BaseModel):
 
 
 class CodeValidator:
-    """Runs every check on a candidate. Behaviour runs only when the static checks pass: no point running
-    code that is known to be unsafe or does not define the function."""
+    """Runs every check on a candidate. Behaviour runs (in the bubblewrap sandbox by default) only when the
+    static checks pass: no point running code that is known to be unsafe or does not define the function."""
 
     def __init__(self, runner: ExampleRunner | None = None, use_bandit: bool = True) -> None:
-        self.runner = runner or NotRun(NO_SANDBOX_REASON)
+        self.runner = runner or SandboxRunner()
         self.use_bandit = use_bandit
 
     def validate(self, code: str | None, spec: ToolSpec) -> ValidationResult:
@@ -126,5 +124,7 @@ __all__ = [
     "ExampleOutcome",
     "ExampleRunner",
     "Finding",
+    "NotRun",
+    "SandboxRunner",
     "ValidationResult",
 ]

@@ -1,4 +1,4 @@
-"""Behaviour: the spec's examples run against the candidate. The runner (the OS sandbox) is pluggable.
+"""Behaviour: the spec's examples run against the candidate in the OS sandbox, compared by value.
 
 Without a runner the examples are not run, and the result says so: a tool is never verified on static
 checks alone.
@@ -6,10 +6,13 @@ checks alone.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import SandboxUnavailable
+from ..sandbox import SandboxLimits, describe_limits, run_in_sandbox
 from ..spec import ToolSpec
 
 
@@ -56,3 +59,81 @@ class NotRun:
 
     def run_examples(self, code: str, spec: ToolSpec) -> BehaviourResult:
         return BehaviourResult(ran=False, reason=self.reason)
+
+
+def values_match(expected: Any, got: Any) -> bool:
+    """Compare by value as JSON sees it: tuples equal lists, floats equal within 1e-9, bool is not int."""
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return isinstance(expected, bool) and isinstance(got, bool) and expected == got
+    if isinstance(expected, int | float) and isinstance(got, int | float):
+        return math.isclose(expected, got, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(expected, list | tuple) and isinstance(got, list):
+        return len(expected) == len(got) and all(values_match(e, g) for e, g in zip(expected, got, strict=True))
+    if isinstance(expected, dict) and isinstance(got, dict):
+        return set(map(str, expected)) == set(got) and all(values_match(v, got[str(k)]) for k, v in expected.items())
+    return expected == got
+
+
+def _outcome(spec: ToolSpec, index: int, record: dict[str, Any] | None, ended: str) -> ExampleOutcome:
+    example = spec.examples[index]
+    base = {
+        "index": index,
+        "call": call_text(spec, example.input),
+        "expected": expected_text(example.output, example.raises),
+    }
+    if record is None:
+        return ExampleOutcome(**base, got=f"did not finish ({ended})", passed=False)
+    status = record.get("status")
+    if status == "timeout":
+        return ExampleOutcome(**base, got="did not finish (per-example time limit)", passed=False)
+    if status == "returned":
+        passed = example.expects_output and values_match(example.output, record.get("value"))
+        return ExampleOutcome(**base, got=str(record.get("repr", "")), passed=passed)
+    exception = str(record.get("exception", "an exception"))
+    raised = example.raises is not None and example.raises.rsplit(".", 1)[-1] in record.get("mro", [])
+    return ExampleOutcome(
+        **base, got=f"raised {exception}", passed=raised, traceback=str(record.get("traceback", ""))[:1500]
+    )
+
+
+class SandboxRunner:
+    """Runs each example against the candidate inside the bubblewrap sandbox (see sandbox.py)."""
+
+    def __init__(self, limits: SandboxLimits | None = None, unsandboxed: bool = False) -> None:
+        self.limits = limits or SandboxLimits()
+        self.unsandboxed = unsandboxed
+
+    def run_examples(self, code: str, spec: ToolSpec) -> BehaviourResult:
+        jobs = [
+            {"index": index, "input": example.input, "files": example.files}
+            for index, example in enumerate(spec.examples)
+        ]
+        try:
+            run = run_in_sandbox(code, spec.name, jobs, self.limits, unsandboxed=self.unsandboxed)
+        except SandboxUnavailable as error:
+            return BehaviourResult(ran=False, reason=f"examples were not run: {error}")
+        limits = describe_limits(self.limits, self.unsandboxed) | {"process_limit": run.process_limit}
+        import_error = next((record for record in run.results if record.get("index") == -1), None)
+        if import_error is not None:
+            message = f"importing the module raised {import_error.get('exception')}"
+            outcomes = [
+                ExampleOutcome(
+                    index=index,
+                    call=call_text(spec, example.input),
+                    expected=expected_text(example.output, example.raises),
+                    got=message,
+                    passed=False,
+                    traceback=str(import_error.get("traceback", "")),
+                )
+                for index, example in enumerate(spec.examples)
+            ]
+            return BehaviourResult(ran=True, outcomes=outcomes, limits=limits)
+        by_index = {record.get("index"): record for record in run.results}
+        if run.timed_out:
+            ended = f"wall-clock limit of {self.limits.wall_seconds:g}s"
+        elif run.exit_code and run.exit_code < 0:
+            ended = f"killed by signal {-run.exit_code}: a CPU, memory or file-size limit"
+        else:
+            ended = f"the sandbox exited with status {run.exit_code}"
+        outcomes = [_outcome(spec, index, by_index.get(index), ended) for index in range(len(spec.examples))]
+        return BehaviourResult(ran=True, outcomes=outcomes, limits=limits)

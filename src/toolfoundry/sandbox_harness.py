@@ -1,0 +1,119 @@
+"""Runs inside the sandbox: sets limits, imports the candidate, calls it once per example, reports results.
+
+Standalone on purpose (standard library only, nothing from toolfoundry): the sandbox binds this one file.
+Protocol: a JSON job on stdin; one line per result on stdout, each starting with the job's nonce so that
+text the candidate prints cannot pass for a result. The parent compares values; this only reports them.
+"""
+
+import contextlib
+import copy
+import importlib.util
+import io
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import traceback
+
+CANDIDATE = "/sandbox/candidate.py"
+
+
+class ExampleTimeout(BaseException):
+    """Raised by the per-example timer; a BaseException so `except Exception` in the candidate misses it."""
+
+
+def _on_alarm(signum, frame):
+    raise ExampleTimeout()
+
+
+def set_limits(limits):
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def normalise(value, depth=0):
+    """A JSON-able form of a return value: tuples and sets become lists, unknown objects their repr."""
+    if depth > 50:
+        return {"__repr__": "<too deep>"}
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, list | tuple):
+        return [normalise(item, depth + 1) for item in value]
+    if isinstance(value, set | frozenset):
+        items = [normalise(item, depth + 1) for item in value]
+        with contextlib.suppress(TypeError):
+            items.sort()
+        return items
+    if isinstance(value, dict):
+        return {str(key): normalise(item, depth + 1) for key, item in value.items()}
+    return {"__repr__": repr(value)[:500]}
+
+
+def short_traceback(error):
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == CANDIDATE]
+    lines = [f"  line {frame.lineno}, in {frame.name}: {frame.line}" for frame in frames[-3:]]
+    return "\n".join([*lines, f"{type(error).__name__}: {str(error)[:300]}"])
+
+
+def emit(nonce, record):
+    sys.__stdout__.write(nonce + json.dumps(record) + "\n")
+    sys.__stdout__.flush()
+
+
+def main():
+    job = json.loads(sys.stdin.read())
+    nonce = job["nonce"]
+    signal.signal(signal.SIGALRM, _on_alarm)
+    set_limits(job["limits"])
+    try:
+        spec = importlib.util.spec_from_file_location("candidate", CANDIDATE)
+        module = importlib.util.module_from_spec(spec)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            spec.loader.exec_module(module)
+        function = getattr(module, job["function"])
+    except BaseException as error:  # any failure to import is a result, not a crash
+        emit(
+            nonce,
+            {
+                "index": -1,
+                "status": "import-error",
+                "exception": type(error).__name__,
+                "traceback": short_traceback(error),
+            },
+        )
+        return
+    for example in job["examples"]:
+        folder = os.path.join(job["workdir"], f"example{example['index']}")
+        os.makedirs(folder, exist_ok=True)
+        for relative, text in example["files"].items():
+            path = os.path.join(folder, relative)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        os.chdir(folder)
+        record = {"index": example["index"]}
+        signal.setitimer(signal.ITIMER_REAL, job["example_timeout"])
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                value = function(**copy.deepcopy(example["input"]))
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            record |= {"status": "returned", "value": normalise(value), "repr": repr(value)[:500]}
+        except ExampleTimeout:
+            record |= {"status": "timeout"}
+        except BaseException as error:  # SystemExit and the like are outcomes too
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            record |= {
+                "status": "raised",
+                "exception": type(error).__name__,
+                "mro": [cls.__name__ for cls in type(error).__mro__],
+                "traceback": short_traceback(error),
+            }
+        emit(nonce, record)
+
+
+if __name__ == "__main__":
+    main()
