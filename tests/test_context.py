@@ -16,16 +16,28 @@ def test_builtin_library_has_at_least_twelve_tools_over_every_type() -> None:
 
 
 def test_similar_tools_are_retrieved_by_meaning_of_words() -> None:
-    spec = parser.parse({"name": "csv_line_total", "description": "Count the lines of a text file on disk",
-                         "input_params": [{"name": "path", "type": "str"}]})
+    spec = parser.parse(
+        {
+            "name": "csv_line_total",
+            "description": "Count the lines of a text file on disk",
+            "input_params": [{"name": "path", "type": "str"}],
+        }
+    )
     context = ContextBuilder().build_context(spec)
     assert context.example_names[0] == "count_lines"
 
 
 def test_context_holds_purpose_inputs_output_constraints_and_practices() -> None:
-    spec = parser.parse({"name": "f", "description": "Reverse words.", "input_params": [{"name": "s", "type": "str",
-                         "description": "a sentence"}], "output_format": "the words reversed", "output_type": "str",
-                         "constraints": ["No imports."]})
+    spec = parser.parse(
+        {
+            "name": "f",
+            "description": "Reverse words.",
+            "input_params": [{"name": "s", "type": "str", "description": "a sentence"}],
+            "output_format": "the words reversed",
+            "output_type": "str",
+            "constraints": ["No imports."],
+        }
+    )
     titles = [section.title for section in ContextBuilder().build_context(spec).sections]
     assert titles[:4] == ["Purpose", "Inputs", "Output", "Constraints"]
     assert any(title.startswith("Best practices for") for title in titles)
@@ -33,8 +45,9 @@ def test_context_holds_purpose_inputs_output_constraints_and_practices() -> None
 
 def test_budget_drops_examples_first_and_never_the_spec() -> None:
     long_description = "Convert text to a slug. " * 40
-    spec = parser.parse({"name": "slug", "description": long_description,
-                         "input_params": [{"name": "text", "type": "str"}]})
+    spec = parser.parse(
+        {"name": "slug", "description": long_description, "input_params": [{"name": "text", "type": "str"}]}
+    )
     roomy = ContextBuilder(budget_tokens=5000).build_context(spec)
     tight = ContextBuilder(budget_tokens=10).build_context(spec)
     assert roomy.example_names and not roomy.dropped

@@ -4,16 +4,19 @@ from toolfoundry.mend import mend
 
 
 def test_top_level_calls_and_main_blocks_are_removed(slug_spec) -> None:
-    code = 'def slugify(text: str) -> str:\n    """d"""\n    return text\n\nprint(slugify("x"))\n' \
-           'if __name__ == "__main__":\n    slugify("y")\n'
+    code = (
+        'def slugify(text: str) -> str:\n    """d"""\n    return text\n\nprint(slugify("x"))\n'
+        'if __name__ == "__main__":\n    slugify("y")\n'
+    )
     mended, notes = mend(code, slug_spec)
     assert "print(" not in mended and "__main__" not in mended
     assert any("top-level code" in note for note in notes)
 
 
 def test_misspelt_function_is_renamed(slug_spec) -> None:
-    mended, notes = mend('def slugfy(text: str) -> str:\n    """d"""\n    return slugfy(text[1:]) if text else ""\n',
-                         slug_spec)
+    mended, notes = mend(
+        'def slugfy(text: str) -> str:\n    """d"""\n    return slugfy(text[1:]) if text else ""\n', slug_spec
+    )
     assert "def slugify(" in mended and "return slugify(text[1:])" in mended
     assert notes == ["renamed function 'slugfy' to 'slugify'"]
 

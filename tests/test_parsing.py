@@ -183,12 +183,19 @@ def test_error_message_names_the_file(write) -> None:
 
 
 def test_a_default_of_null_needs_an_optional_type() -> None:
-    (problem,) = problems_of({"name": "f", "description": "d", "input_params": [{"name": "a", "default": None,
-                                                                                   "type": "int"}]})
+    (problem,) = problems_of(
+        {"name": "f", "description": "d", "input_params": [{"name": "a", "default": None, "type": "int"}]}
+    )
     assert "does not admit None" in problem
 
 
 def test_example_files_must_stay_inside_the_working_directory() -> None:
-    (problem,) = problems_of({"name": "f", "description": "d", "input_params": [{"name": "p", "type": "str"}],
-                              "examples": [{"input": {"p": "x"}, "output": 1, "files": {"../../etc/x": "y"}}]})
+    (problem,) = problems_of(
+        {
+            "name": "f",
+            "description": "d",
+            "input_params": [{"name": "p", "type": "str"}],
+            "examples": [{"input": {"p": "x"}, "output": 1, "files": {"../../etc/x": "y"}}],
+        }
+    )
     assert "must be relative" in problem

@@ -59,10 +59,16 @@ def test_prompt_states_signature_imports_and_examples() -> None:
         {
             "name": "mean_of",
             "description": "Mean of numbers.",
-            "input_params": [{"name": "values", "type": "list[float]"}, {"name": "digits", "type": "int", "default": 2}],
+            "input_params": [
+                {"name": "values", "type": "list[float]"},
+                {"name": "digits", "type": "int", "default": 2},
+            ],
             "output_type": "float",
             "dependencies": ["numpy"],
-            "examples": [{"input": {"values": [1, 2]}, "output": 1.5}, {"input": {"values": []}, "raises": "ValueError"}],
+            "examples": [
+                {"input": {"values": [1, 2]}, "output": 1.5},
+                {"input": {"values": []}, "raises": "ValueError"},
+            ],
         }
     )
     prompt = PromptBuilder().build_prompt(spec, ContextBuilder().build_context(spec))

@@ -169,6 +169,9 @@ def bwrap_command(sandbox_dir: Path, limits: SandboxLimits) -> list[str]:
         "--ro-bind",
         str(sandbox_dir),
         "/sandbox",
+        # bwrap's own root is an unbounded tmpfs: read-only, so /job and /tmp are the only writable places.
+        "--remount-ro",
+        "/",
         "--chdir",
         "/job",
         os.path.realpath(sys.executable),
@@ -302,6 +305,9 @@ def run_in_sandbox(
         seconds = time.monotonic() - started
         output = _read_capped(stdout_path, limits.output_bytes)
         errors = _read_capped(stderr_path, limits.output_bytes)
+    exit_code = process.returncode
+    if not unsandboxed and exit_code is not None and exit_code > 128:
+        exit_code = -(exit_code - 128)  # bwrap reports a child killed by signal N as 128 + N
     results = []
     for line in output.splitlines():
         if line.startswith(nonce):
@@ -314,7 +320,7 @@ def run_in_sandbox(
     )
     return SandboxRun(
         results=results,
-        exit_code=process.returncode,
+        exit_code=exit_code,
         timed_out=timed_out,
         stderr=errors,
         seconds=seconds,

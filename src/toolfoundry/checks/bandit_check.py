@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from pathlib import Path
 
 from .findings import Finding
@@ -32,9 +33,12 @@ def check_bandit(code: str) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="toolfoundry-bandit-") as folder:
         path = Path(folder) / "candidate.py"
         path.write_text(code, encoding="utf-8")
-        scanner = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
-        scanner.discover_files([str(path)])
-        scanner.run_tests()
+        with warnings.catch_warnings():
+            # bandit passes a deprecated argument to stevedore internally; nothing for us to act on.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scanner = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
+            scanner.discover_files([str(path)])
+            scanner.run_tests()
         issues = scanner.get_issue_list()
     findings = []
     for issue in issues:
