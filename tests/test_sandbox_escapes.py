@@ -44,7 +44,7 @@ def host_marker(tmp_path: Path) -> Path:
 
 
 def test_class_hierarchy_walk_to_os_reaches_nothing(host_marker: Path) -> None:
-    run, result = attack(
+    _run, result = attack(
         "for cls in ().__class__.__base__.__subclasses__():\n"
         "    if cls.__name__ == '_wrap_close':\n"
         "        os_module = cls.__init__.__globals__\n"
@@ -57,7 +57,7 @@ def test_class_hierarchy_walk_to_os_reaches_nothing(host_marker: Path) -> None:
 
 
 def test_os_system_and_subprocess_cannot_touch_the_host(host_marker: Path) -> None:
-    run, result = attack(
+    _run, result = attack(
         "import os, subprocess\n"
         "os.system(f'echo pwned > {marker}')\n"
         "subprocess.run(['/bin/sh', '-c', f'echo pwned > {marker}'])\n"
@@ -92,7 +92,7 @@ def test_no_connection_to_a_listener_on_host_loopback() -> None:
     listener.settimeout(0.2)
     port = listener.getsockname()[1]
     try:
-        run, result = attack(
+        _run, result = attack(
             "import socket\n"
             "try:\n"
             "    socket.create_connection(('127.0.0.1', port), timeout=2).sendall(b'leak')\n"
@@ -109,7 +109,7 @@ def test_no_connection_to_a_listener_on_host_loopback() -> None:
 
 
 def test_dns_lookups_fail() -> None:
-    run, result = attack(
+    _run, result = attack(
         "import socket\n"
         "try:\n"
         "    return socket.getaddrinfo('pypi.org', 443)\n"
@@ -155,12 +155,12 @@ def test_a_bounded_fork_bomb_is_contained_and_leaves_nothing_behind() -> None:
 
 
 def test_a_memory_bomb_fails_inside() -> None:
-    run, result = attack("hog = bytearray(4 * 1024 ** 3)\nreturn len(hog)")
+    _run, result = attack("hog = bytearray(4 * 1024 ** 3)\nreturn len(hog)")
     assert result is not None and result["status"] == "raised" and result["exception"] == "MemoryError"
 
 
 def test_an_infinite_loop_is_stopped() -> None:
-    run, result = attack("while True:\n    pass", limits=SandboxLimits(example_seconds=1, wall_seconds=5))
+    _run, result = attack("while True:\n    pass", limits=SandboxLimits(example_seconds=1, wall_seconds=5))
     assert result == {"index": 0, "status": "timeout"}
 
 
@@ -181,7 +181,7 @@ def test_sleeping_forever_is_ended_by_the_parent() -> None:
 
 
 def test_writes_outside_the_job_directory_fail(host_marker: Path) -> None:
-    run, result = attack(
+    _run, result = attack(
         "outcomes = []\n"
         "for path in [marker, '/usr/pwned', '/sandbox/harness.py', '/pwned', '/job/ok.txt']:\n"
         "    try:\n"
@@ -199,17 +199,17 @@ def test_writes_outside_the_job_directory_fail(host_marker: Path) -> None:
 
 
 def test_ctypes_calls_stay_inside(host_marker: Path) -> None:
-    run, result = attack(
+    _run, result = attack(
         "import ctypes\nlibc = ctypes.CDLL(None)\nreturn [libc.system(f'touch {marker}'.encode()), libc.getuid()]",
         args={"marker": str(host_marker)},
     )
-    status, uid = returned(result)
+    _status, uid = returned(result)
     assert uid == 65534 and not host_marker.exists()
 
 
 def test_environment_secrets_do_not_reach_the_sandbox(monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-planted-key-abcdef")
-    run, result = attack(
+    _run, result = attack(
         "import os, glob\n"
         "seen = dict(os.environ)\n"
         "for path in glob.glob('/proc/*/environ'):\n"
@@ -224,7 +224,7 @@ def test_environment_secrets_do_not_reach_the_sandbox(monkeypatch) -> None:
 
 
 def test_filling_the_disk_stops_at_the_tmpfs_or_file_limit() -> None:
-    run, result = attack(
+    _run, result = attack(
         "written = 0\n"
         "chunk = b'x' * 65536\n"
         "try:\n"
@@ -243,7 +243,7 @@ def test_filling_the_disk_stops_at_the_tmpfs_or_file_limit() -> None:
 
 
 def test_exhausting_file_descriptors_stops_at_the_limit() -> None:
-    run, result = attack(
+    _run, result = attack(
         "handles = []\n"
         "try:\n"
         "    while True:\n"
@@ -257,7 +257,7 @@ def test_exhausting_file_descriptors_stops_at_the_limit() -> None:
 
 def test_a_double_forked_orphan_does_not_outlive_the_run(tmp_path: Path) -> None:
     marker = f"orphan-{os.getpid()}-{time.time_ns()}"
-    run, result = attack(
+    _run, result = attack(
         "import os, sys, time\n"
         "if os.fork() == 0:\n"
         "    os.setsid()\n"
@@ -276,7 +276,7 @@ def test_a_double_forked_orphan_does_not_outlive_the_run(tmp_path: Path) -> None
 
 
 def test_signalling_the_parent_process_reaches_only_the_sandbox() -> None:
-    run, result = attack(
+    _run, result = attack(
         "import os, signal\n"
         "outcomes = []\n"
         "for pid in [os.getppid(), host_pid, 1]:\n"

@@ -100,7 +100,10 @@ def test_file_tools_get_their_example_files_in_a_fresh_working_directory() -> No
             ],
         }
     )
-    code = 'def first_line(path: str) -> str:\n    """F."""\n    with open(path) as f:\n        return f.readline().strip()\n'
+    code = (
+        'def first_line(path: str) -> str:\n    """F."""\n'
+        "    with open(path) as f:\n        return f.readline().strip()\n"
+    )
     assert CodeValidator(runner=SandboxRunner()).validate(code, spec).verified
 
 
