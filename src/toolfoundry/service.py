@@ -62,9 +62,11 @@ class LLMService:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
+        grace_s: float = 5.0,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.timeout_s = timeout_s
+        self.grace_s = grace_s  # local models stop themselves at the deadline; this backstop waits a little longer
         self.max_tokens_total = max_tokens_total
         self.ledger = UsageLedger()
         self._sleep = sleep
@@ -93,7 +95,7 @@ class LLMService:
             started = self._clock()
             try:
                 # The model gets the deadline too (local models stop generating at it); wait_for is the backstop.
-                completion = await asyncio.wait_for(model.complete(request), timeout=self.timeout_s + 5)
+                completion = await asyncio.wait_for(model.complete(request), timeout=self.timeout_s + self.grace_s)
             except _RETRYABLE as error:
                 self.ledger.failed_calls += 1
                 if attempt >= self.retry.max_retries:

@@ -26,15 +26,17 @@ _WARN_ONLY = {
 
 
 def check_bandit(code: str) -> list[Finding]:
-    from bandit.core import config as bandit_config
-    from bandit.core import manager as bandit_manager
+    with warnings.catch_warnings():
+        # bandit's import of stevedore passes a deprecated argument; nothing for us to act on.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bandit.core import config as bandit_config
+        from bandit.core import manager as bandit_manager
 
     logging.getLogger("bandit").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="toolfoundry-bandit-") as folder:
         path = Path(folder) / "candidate.py"
         path.write_text(code, encoding="utf-8")
         with warnings.catch_warnings():
-            # bandit passes a deprecated argument to stevedore internally; nothing for us to act on.
             warnings.simplefilter("ignore", DeprecationWarning)
             scanner = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True, ignore_nosec=True)
             scanner.discover_files([str(path)])
