@@ -14,14 +14,15 @@ from toolfoundry.service import LLMService
 
 pytestmark = requires_sandbox
 POLICY = FallbackPolicy(rounds=2, samples_per_round=2)
-WRONG = "```python\ndef slugify(text: str) -> str:\n    \"\"\"S.\"\"\"\n    return text.upper()\n```"
-HALF_RIGHT = "```python\ndef slugify(text: str) -> str:\n    \"\"\"S.\"\"\"\n    return text.lower().replace(' ', '-')\n```"
+WRONG = '```python\ndef slugify(text: str) -> str:\n    """S."""\n    return text.upper()\n```'
+HALF_RIGHT = (
+    '```python\ndef slugify(text: str) -> str:\n    """S."""\n    return text.lower().replace(\' \', \'-\')\n```'
+)
 UNSAFE = GOOD_SLUGIFY.replace("    return", "    __import__('os').system('true')\n    return")
 
 
 def generate(spec, *models, policy=POLICY, service=None):
-    generator = LLMCodeGenerator.create(model=models[0], fallback_models=models[1:], policy=policy,
-                                        llm_service=service)
+    generator = LLMCodeGenerator.create(model=models[0], fallback_models=models[1:], policy=policy, llm_service=service)
     return generator.generate_code_sync(spec)
 
 

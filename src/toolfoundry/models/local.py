@@ -8,6 +8,7 @@ assistant prefill can be appended: the model then continues a reply that already
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import os
 import threading
@@ -28,6 +29,15 @@ _CHATML = (
 # llama.cpp contexts are not thread-safe and cost memory to create: one per file per process.
 _LOADED: dict[tuple[str, int], Any] = {}
 _LOAD_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_loaded_models() -> None:
+    # llama.cpp objects freed during interpreter teardown raise from __del__; close them while modules live.
+    with _LOAD_LOCK:
+        for llama in _LOADED.values():
+            llama.close()
+        _LOADED.clear()
 
 
 def smollm2_path() -> Path:

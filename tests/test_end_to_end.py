@@ -1,0 +1,66 @@
+"""The real offline model through `toolfoundry generate`: whatever SmolLM2 writes, the report tells the truth."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.sandbox_support import requires_sandbox
+from toolfoundry.checks import CodeValidator
+from toolfoundry.cli import app
+from toolfoundry.parsing import ToolSpecificationParser
+
+pytestmark = [pytest.mark.slow, requires_sandbox]
+SPECS = sorted((Path(__file__).parent.parent / "examples" / "specs").iterdir())
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> tuple[Path, int]:
+    out = tmp_path_factory.mktemp("tools")
+    result = CliRunner().invoke(
+        app, ["generate", *map(str, SPECS), "-o", str(out), "--rounds", "2", "--samples", "2", "--json"]
+    )
+    return out, result.exit_code
+
+
+def test_the_run_writes_a_module_and_report_per_spec_and_exits_by_status(generated) -> None:
+    out, exit_code = generated
+    specs = [spec for path in SPECS for spec in ToolSpecificationParser().parse_file(path)]
+    statuses = []
+    for spec in specs:
+        report = json.loads((out / f"{spec.name}.report.json").read_text())
+        assert (out / f"{spec.name}.py").exists()
+        statuses.append(report["status"])
+        assert report["model"] == "local:smollm2"
+        assert report["attempts"] and all(attempt["model"] == "local:smollm2" for attempt in report["attempts"])
+        assert report["tokens"]["prompt"] == sum(attempt["prompt_tokens"] for attempt in report["attempts"])
+        assert all(attempt["prompt_tokens"] > 0 or attempt["error"] for attempt in report["attempts"])
+    assert exit_code == (0 if all(status == "verified" for status in statuses) else 1)
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda path: path.stem)
+def test_each_report_matches_what_the_checks_say_of_the_written_code(generated, spec_path) -> None:
+    out, _ = generated
+    (spec,) = ToolSpecificationParser().parse_file(spec_path)
+    report = json.loads((out / f"{spec.name}.report.json").read_text())
+    module = (out / f"{spec.name}.py").read_text()
+    rechecked = CodeValidator().validate(module, spec)
+    if report["status"] == "verified":
+        assert rechecked.verified, rechecked.unverified_reason
+        assert report["reason"] == "" and all(example["passed"] for example in report["examples"])
+    elif report["status"] == "unverified":
+        assert report["reason"] and not rechecked.verified
+        failed = [example for example in report["examples"] if not example["passed"]]
+        blocking = [finding for finding in report["findings"] if finding["severity"] == "error"]
+        assert failed or blocking or not report["examples_ran"]
+        assert "Status: unverified" in module
+    else:
+        assert report["status"] == "stub" and report["reason"]
+        namespace: dict = {}
+        exec(compile(module, spec.name, "exec"), namespace)
+        with pytest.raises(NotImplementedError):
+            namespace[spec.name](**spec.examples[0].input)
+    for attempt in report["attempts"]:
+        if attempt["verified"]:
+            assert attempt["examples_passed"] == len(spec.examples)

@@ -1,0 +1,66 @@
+"""The offline default model, SmolLM2-135M-Instruct, run for real by llama.cpp in this process."""
+
+import asyncio
+
+import pytest
+
+from toolfoundry.errors import ConfigError
+from toolfoundry.models import CompletionRequest, Message, load_model
+from toolfoundry.models.local import LocalModel, smollm2_path
+
+pytestmark = pytest.mark.slow
+REQUEST = CompletionRequest(
+    messages=(Message(role="system", content="You write Python."), Message(role="user", content="Add two numbers.")),
+    max_tokens=24,
+    seed=3,
+)
+
+
+@pytest.fixture(scope="module")
+def model() -> LocalModel:
+    return LocalModel("smollm2")
+
+
+def test_the_gguf_file_is_found_in_the_installed_package() -> None:
+    path = smollm2_path()
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 50_000_000
+
+
+def test_tokens_are_counted_by_the_models_own_tokenizer(model) -> None:
+    assert model.count_tokens("def add(a, b):\n    return a + b") != model.count_tokens("x")
+    assert 5 < model.count_tokens("def add(a, b):\n    return a + b") < 30
+
+
+def test_a_completion_reports_usage_and_is_repeatable_at_temperature_zero(model) -> None:
+    first = asyncio.run(model.complete(REQUEST))
+    second = asyncio.run(model.complete(REQUEST))
+    assert first.text and first.text == second.text
+    assert first.usage.prompt_tokens > 10 and 0 < first.usage.completion_tokens <= 24
+    assert first.model == "local:smollm2"
+
+
+def test_a_prefill_is_continued(model) -> None:
+    completion = asyncio.run(
+        model.complete(REQUEST.model_copy(update={"prefill": "```python\ndef add(", "stop": ("```",)}))
+    )
+    assert "```" not in completion.text
+
+
+def test_the_deadline_stops_generation(model) -> None:
+    slow = REQUEST.model_copy(update={"max_tokens": 400, "timeout_s": 0.001})
+    completion = asyncio.run(model.complete(slow))
+    assert completion.finish_reason == "timeout" and completion.usage.completion_tokens < 400
+
+
+def test_model_strings_pick_the_file(tmp_path) -> None:
+    assert load_model("local:smollm2").name == "local:smollm2"
+    with pytest.raises(ConfigError, match="model file not found"):
+        load_model(f"local:{tmp_path}/missing.gguf")
+    not_gguf = tmp_path / "model.bin"
+    not_gguf.write_bytes(b"x")
+    with pytest.raises(ConfigError, match=r"not a \.gguf file"):
+        load_model(f"local:{not_gguf}")
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match="cannot load model file"):
+        load_model(f"local:{broken}")
