@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SandboxUnavailable
+from .sandbox_network import PortForwards
 
 INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: `apt-get install -y bubblewrap`)"
 _PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
@@ -246,6 +247,7 @@ def run_in_sandbox(
     examples: list[dict[str, Any]],
     limits: SandboxLimits | None = None,
     unsandboxed: bool = False,
+    network: tuple[str, ...] = (),
 ) -> SandboxRun:
     """Run `function` from `code` on each example inside bubblewrap. `unsandboxed` is the explicit opt-out."""
     limits = limits or SandboxLimits()
@@ -268,6 +270,9 @@ def run_in_sandbox(
         (sandbox_dir / "harness.py").write_text(harness_source(), encoding="utf-8")
         (sandbox_dir / "candidate.py").write_text(code, encoding="utf-8")
         os.chmod(folder, 0o755)
+        os.chmod(sandbox_dir, 0o755)
+        forwards = PortForwards(list(network), sandbox_dir) if network and not unsandboxed else None
+        job["forwards"] = forwards.forwards if forwards else []
         if unsandboxed:
             job["workdir"] = str(Path(folder) / "job")
             harness = sandbox_dir / "harness.py"
@@ -302,6 +307,8 @@ def run_in_sandbox(
         finally:
             if cgroup is not None:
                 cgroup.close()
+            if forwards is not None:
+                forwards.close()
         seconds = time.monotonic() - started
         output = _read_capped(stdout_path, limits.output_bytes)
         errors = _read_capped(stderr_path, limits.output_bytes)

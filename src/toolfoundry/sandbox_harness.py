@@ -14,7 +14,9 @@ import math
 import os
 import resource
 import signal
+import socket
 import sys
+import threading
 import traceback
 
 CANDIDATE = "/sandbox/candidate.py"
@@ -59,6 +61,42 @@ def short_traceback(error):
     return "\n".join([*lines, f"{type(error).__name__}: {str(error)[:300]}"])
 
 
+def _pump(source, target):
+    try:
+        while True:
+            chunk = source.recv(65536)
+            if not chunk:
+                break
+            target.sendall(chunk)
+        target.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _relay(listener, path):
+    while True:
+        inside, _ = listener.accept()
+        outside = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            outside.connect(path)
+        except OSError:
+            inside.close()
+            continue
+        threading.Thread(target=_pump, args=(inside, outside), daemon=True).start()
+        threading.Thread(target=_pump, args=(outside, inside), daemon=True).start()
+
+
+def open_forwards(forwards):
+    """Listen on each declared host:port inside the sandbox and relay to the parent's Unix socket."""
+    for forward in forwards:
+        family = socket.AF_INET6 if ":" in forward["host"] else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((forward["host"], forward["port"]))
+        listener.listen(16)
+        threading.Thread(target=_relay, args=(listener, forward["socket"]), daemon=True).start()
+
+
 def emit(nonce, record):
     sys.__stdout__.write(nonce + json.dumps(record) + "\n")
     sys.__stdout__.flush()
@@ -68,6 +106,7 @@ def main():
     job = json.loads(sys.stdin.read())
     nonce = job["nonce"]
     signal.signal(signal.SIGALRM, _on_alarm)
+    open_forwards(job.get("forwards", []))
     set_limits(job["limits"])
     try:
         spec = importlib.util.spec_from_file_location("candidate", CANDIDATE)

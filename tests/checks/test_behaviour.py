@@ -124,3 +124,56 @@ def test_the_unsafe_opt_out_runs_without_a_sandbox_and_says_so() -> None:
     result = SandboxRunner(unsandboxed=True).run_examples(GOOD, SPEC)
     assert result.ran and all(outcome.passed for outcome in result.outcomes)
     assert result.limits["kind"] == "none (unsafe opt-out)"
+
+
+@requires_sandbox
+def test_a_declared_loopback_port_is_reachable_and_nothing_else() -> None:
+    import http.server
+    import socket
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    undeclared = socket.socket()
+    undeclared.bind(("127.0.0.1", 0))
+    undeclared.listen(1)
+    undeclared.settimeout(0.2)
+    port, other = server.server_address[1], undeclared.getsockname()[1]
+    spec = parser.parse(
+        {
+            "name": "get_json",
+            "description": "GET JSON from the local API",
+            "permissions": {"network": [f"127.0.0.1:{port}"]},
+            "input_params": [{"name": "url", "type": "str"}],
+            "output_type": "Any",
+            "examples": [
+                {"input": {"url": f"http://127.0.0.1:{port}/"}, "output": {"ok": True}},
+                {"input": {"url": f"http://127.0.0.1:{other}/"}, "raises": "URLError"},
+            ],
+        }
+    )
+    code = (
+        "import json\nimport urllib.request\nfrom typing import Any\n\n\n"
+        'def get_json(url: str) -> Any:\n    """G."""\n'
+        "    with urllib.request.urlopen(url, timeout=3) as response:\n        return json.loads(response.read())\n"
+    )
+    try:
+        result = CodeValidator(runner=SandboxRunner()).validate(code, spec)
+        assert result.verified, [outcome.got for outcome in result.behaviour.outcomes]
+        assert result.behaviour.limits["network"] == [f"127.0.0.1:{port}"]
+        with pytest.raises(TimeoutError):
+            undeclared.accept()
+    finally:
+        server.shutdown()
+        undeclared.close()

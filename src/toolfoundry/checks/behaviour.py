@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
 from ..sandbox import SandboxLimits, describe_limits, run_in_sandbox
+from ..sandbox_network import is_loopback, split_host_port
 from ..spec import ToolSpec
 
 
@@ -109,10 +110,23 @@ class SandboxRunner:
             for index, example in enumerate(spec.examples)
         ]
         try:
-            run = run_in_sandbox(code, spec.name, jobs, self.limits, unsandboxed=self.unsandboxed)
+            run = run_in_sandbox(
+                code,
+                spec.name,
+                jobs,
+                self.limits,
+                unsandboxed=self.unsandboxed,
+                network=tuple(spec.permissions.network),
+            )
         except SandboxUnavailable as error:
             return BehaviourResult(ran=False, reason=f"examples were not run: {error}")
-        limits = describe_limits(self.limits, self.unsandboxed) | {"process_limit": run.process_limit}
+        limits = describe_limits(self.limits, self.unsandboxed) | {
+            "process_limit": run.process_limit,
+            "network": [value for value in spec.permissions.network if is_loopback(split_host_port(value)[0])],
+            "network_unreachable": [
+                value for value in spec.permissions.network if not is_loopback(split_host_port(value)[0])
+            ],
+        }
         import_error = next((record for record in run.results if record.get("index") == -1), None)
         if import_error is not None:
             message = f"importing the module raised {import_error.get('exception')}"
