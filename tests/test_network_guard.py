@@ -4,6 +4,7 @@ import pytest
 from pytest_socket import SocketConnectBlockedError
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_connections_beyond_loopback_fail_loudly() -> None:
     with pytest.raises(SocketConnectBlockedError):
         socket.create_connection(("93.184.215.14", 80), timeout=1)

@@ -67,8 +67,8 @@ def extract_code(reply: str, function_name: str | None = None) -> ExtractedCode:
         if match.group(2).lower() in _NOT_PYTHON:
             continue
         body = match.group(3)
-        closed = match.group(0).rstrip().endswith(match.group(1)) and match.end() <= len(reply)
-        unclosed = unclosed or not closed or (match.end() == len(reply) and not reply.rstrip().endswith(match.group(1)))
+        # The pattern ends at a closing fence or at the end of the reply; only the first ends with the fence.
+        unclosed = unclosed or not match.group(0).rstrip().endswith(match.group(1))
         if body.strip():
             blocks.append(body.rstrip())
     if blocks:

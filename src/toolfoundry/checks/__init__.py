@@ -58,7 +58,8 @@ class ValidationResult(BaseModel):
             return ""
         if self.blocking_findings:
             rules = sorted({finding.rule for finding in self.blocking_findings})
-            return f"{len(self.blocking_findings)} check(s) failed: {', '.join(rules)}"
+            count = len(self.blocking_findings)
+            return f"{count} blocking finding{'s' if count != 1 else ''}: {', '.join(rules)}"
         if self.failed_examples:
             return f"{len(self.failed_examples)} of {self.example_count} examples failed"
         if self.example_count == 0:
