@@ -104,6 +104,7 @@ def emit(nonce, record):
 
 def main():
     job = json.loads(sys.stdin.read())
+    sys.path.extend(job.get("sys_path", []))  # started with -S: packages are reachable, .pth files not run
     nonce = job["nonce"]
     signal.signal(signal.SIGALRM, _on_alarm)
     open_forwards(job.get("forwards", []))
