@@ -35,6 +35,14 @@ def _check_identifier(value: str, what: str) -> str:
     return value
 
 
+def _checked_type(expression: str) -> str:
+    """The canonical spelling, or a ValueError pydantic reports at the field's path."""
+    try:
+        return canonical_type(expression)
+    except TypeExpressionError as error:
+        raise ValueError(str(error)) from None
+
+
 class Param(BaseModel):
     """One input parameter. A param with a default is optional; `required` says which."""
 
@@ -62,10 +70,7 @@ class Param(BaseModel):
     @field_validator("type")
     @classmethod
     def _type_is_expression(cls, value: str) -> str:
-        try:
-            return canonical_type(value)
-        except TypeExpressionError as error:
-            raise ValueError(str(error)) from None
+        return _checked_type(value)
 
     @model_validator(mode="after")
     def _default_fits(self) -> Param:
@@ -159,12 +164,7 @@ class ToolSpec(BaseModel):
     @field_validator("output_type")
     @classmethod
     def _output_type_is_expression(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return canonical_type(value)
-        except TypeExpressionError as error:
-            raise ValueError(str(error)) from None
+        return None if value is None else _checked_type(value)
 
     @field_validator("dependencies")
     @classmethod
