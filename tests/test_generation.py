@@ -107,6 +107,7 @@ def test_a_spent_budget_stops_the_loop_cleanly(slug_spec) -> None:
     tool = generate(slug_spec, model, service=LLMService(max_tokens_total=1200))
     assert tool.status == "unverified" and 1 <= len(model.requests) < 4
     assert tool.report.tokens.total <= 1200
+    assert "stopped early: token budget of 1200 would be passed" in tool.report.reason
 
 
 def test_a_prefill_is_sent_to_models_that_continue_replies(slug_spec) -> None:

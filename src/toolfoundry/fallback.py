@@ -8,6 +8,7 @@ last resort is a stub that raises NotImplementedError: never a fake implementati
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from .checks import CodeValidator, ValidationResult
@@ -49,6 +50,7 @@ class FallbackOutcome:
     best: Candidate | None
     attempts: list[AttemptRecord] = field(default_factory=list)
     stop_reason: str = ""
+    budget_stop: str = ""  # set when a budget ended the loop early, for the report's reason
 
     @property
     def verified(self) -> bool:
@@ -84,12 +86,11 @@ class FallbackManager:
             try:
                 await self._run_model(spec, context, model, outcome)
             except BudgetExceeded as error:
-                outcome.stop_reason = f"budget: {error}"
+                outcome.budget_stop = f"stopped early: {error}"
                 break
             if outcome.verified or (outcome.best is not None and outcome.best.result.is_valid):
                 break  # verified, or nothing left that a model could repair (examples could not run)
-        if not outcome.stop_reason:
-            outcome.stop_reason = self._stop_reason(outcome)
+        outcome.stop_reason = "; ".join(filter(None, [self._stop_reason(outcome), outcome.budget_stop]))
         if outcome.best is not None and not usable(outcome.best.result):
             outcome.best = None  # unsafe or non-compliant code is never written out
         return outcome
@@ -164,7 +165,8 @@ class FallbackManager:
         reply = request.prefill + completion.text
         extracted = extract_code(reply, spec.name)
         code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
-        result = self.code_validator.validate(code, spec)
+        # Checks run the sandbox and bandit: off the event loop, so concurrent generations keep going.
+        result = await asyncio.to_thread(self.code_validator.validate, code, spec)
         outcome.attempts.append(
             AttemptRecord(
                 **base,

@@ -92,6 +92,8 @@ class LLMCodeGenerator:
         else:
             status = "verified" if best.result.verified else "unverified"
             reason = "" if status == "verified" else best.result.unverified_reason
+            if outcome.budget_stop and status != "verified":
+                reason = f"{reason}; {outcome.budget_stop}"
             implementation = best.code
         prices = {model.name: model.usd_per_million_tokens for model in self.models}
         cost = sum(
