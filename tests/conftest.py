@@ -18,6 +18,16 @@ def slugify(text: str) -> str:
 ```'''
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's config file, keys or response cache."""
+    folder = tmp_path_factory.mktemp("settings")
+    monkeypatch.setenv("TOOLFOUNDRY_CACHE", str(folder / "responses.sqlite3"))
+    monkeypatch.setenv("TOOLFOUNDRY_CONFIG", str(folder / "config.toml"))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "OLLAMA_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def slug_spec() -> ToolSpec:
     return ToolSpecificationParser().parse(

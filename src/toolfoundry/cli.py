@@ -14,14 +14,18 @@ from rich.table import Table
 
 from . import __version__
 from .agent import save_tool
+from .cache import ResponseCache
 from .checks import CodeValidator, SandboxRunner
 from .errors import ConfigError, SpecError, ToolfoundryError
 from .fallback import FallbackPolicy
 from .generator import GeneratedTool, LLMCodeGenerator
 from .models import DEFAULT_MODEL
 from .parsing import ToolSpecificationParser
+from .pricing import load_price_overrides
+from .prompting import PROMPT_VERSION
 from .sandbox import sandbox_problem
 from .service import LLMService
+from .settings import default_cache_path
 from .spec import ToolSpec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generate checked Python tools from specs.")
@@ -121,6 +125,9 @@ def generate(
     rounds: Annotated[int, typer.Option(min=1, help="initial round plus repair rounds, per model")] = 3,
     samples: Annotated[int, typer.Option(min=1, help="candidates sampled per round")] = 3,
     max_tokens_total: Annotated[int | None, typer.Option(min=1, help="stop before spending more tokens")] = None,
+    budget_usd: Annotated[float | None, typer.Option(min=0, help="stop before spending more dollars")] = None,
+    prices: Annotated[Path | None, typer.Option(help="YAML/JSON: model string -> [prompt, completion] USD/M")] = None,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse replies to identical requests")] = True,
     timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
     unsafe_no_sandbox: Annotated[
@@ -137,15 +144,27 @@ def generate(
     if output.exists() and not output.is_dir():
         raise _fail(f"--output {output} exists and is not a folder")
     try:
+        price_table = load_price_overrides(prices) if prices else None
+        service = LLMService(
+            timeout_s=timeout,
+            max_tokens_total=max_tokens_total,
+            max_cost_usd=budget_usd,
+            cache=ResponseCache(default_cache_path()) if cache else None,
+            prompt_version=PROMPT_VERSION,
+        )
         generator = LLMCodeGenerator.create(
             model=model,
             fallback_models=tuple(fallback_model or ()),
             policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
-            llm_service=LLMService(timeout_s=timeout, max_tokens_total=max_tokens_total),
+            llm_service=service,
             runner=_runner(unsafe_no_sandbox),
+            prices=price_table,
         )
     except ConfigError as error:
         raise _fail(str(error)) from None
+    unpriced = [item.name for item in generator.models if item.usd_per_million_tokens is None]
+    if budget_usd is not None and unpriced:
+        raise _fail(f"--budget-usd needs a price for {', '.join(unpriced)}: give one with --prices FILE")
     tools: list[GeneratedTool] = []
     for spec in tool_specs:
         try:
@@ -206,6 +225,24 @@ def validate(
             print(f"{mark} {outcome.call}: expected {outcome.expected}, got {outcome.got}")
         print(f"{status}" + (f": {result.unverified_reason}" if result.unverified_reason else ""))
     raise typer.Exit(EXIT_VERIFIED if result.verified else EXIT_UNVERIFIED)
+
+
+cache_app = typer.Typer(help="The response cache (a second identical run makes no model call).")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats() -> None:
+    """Entries, size and location of the response cache."""
+    for key, value in ResponseCache(default_cache_path()).stats().items():
+        if key not in {"hits", "misses"}:
+            print(f"{key}: {value}")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Remove every cached response."""
+    print(f"removed {ResponseCache(default_cache_path()).clear()} cached responses")
 
 
 @app.command()

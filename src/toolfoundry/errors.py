@@ -4,7 +4,10 @@
     ├── SpecError                 a specification is malformed (carries every problem with its field path)
     ├── ConfigError               a model string, file or option is unusable
     ├── ModelError                a model call failed and will not succeed by retrying
-    │   ├── RetryableModelError   a model call failed in a way worth retrying (timeout, overload)
+    │   ├── RetryableModelError   a model call failed in a way worth retrying (timeout, 408, 429, 5xx)
+    │   ├── AuthenticationFailed  the provider rejected the key (401, 403)
+    │   ├── QuotaExhausted        the account has no quota left (insufficient_quota)
+    │   ├── CircuitOpen           the provider failed repeatedly; calls fail fast until its cool-down ends
     │   └── BudgetExceeded        the next call would pass a token or cost budget
     └── SandboxUnavailable        generated code cannot be run in the OS sandbox on this machine
 
@@ -13,6 +16,8 @@ Callers catch ToolfoundryError to report any of them; retry logic keys on the ty
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 
@@ -51,7 +56,26 @@ class ModelError(ToolfoundryError):
 
 
 class RetryableModelError(ModelError):
-    """A model call failed in a way that a later identical call may not (timeout, overload, dropped link)."""
+    """A model call failed in a way that a later identical call may not (timeout, overload, dropped link).
+
+    `retry_after` is the wait the server asked for (Retry-After), in seconds, when it asked."""
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status
+
+
+class AuthenticationFailed(ModelError):
+    """The provider rejected the credentials."""
+
+
+class QuotaExhausted(ModelError):
+    """The account's quota or credit is used up; retrying cannot help."""
+
+
+class CircuitOpen(ModelError):
+    """Calls to a provider are failing fast after repeated failures."""
 
 
 class BudgetExceeded(ModelError):
@@ -60,3 +84,18 @@ class BudgetExceeded(ModelError):
 
 class SandboxUnavailable(ToolfoundryError):
     """Generated code cannot be executed inside the OS sandbox on this machine."""
+
+
+# Key-shaped strings: OpenAI (sk-..., sk-proj-...), Anthropic (sk-ant-...), bearer tokens, generic api keys.
+_KEY_PATTERN = re.compile(
+    r"(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+[A-Za-z0-9._\-]{8,}|(?i:api[_-]?key)[\"']?\s*[:=]\s*[\"']?[^\s\"',]{6,})"
+)
+_SECRET_VARIABLES = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` with every secret from the environment and every key-shaped string replaced by [REDACTED]."""
+    for name, value in os.environ.items():
+        if len(value) >= 8 and _SECRET_VARIABLES.search(name) and value in text:
+            text = text.replace(value, "[REDACTED]")
+    return _KEY_PATTERN.sub("[REDACTED]", text)

@@ -17,6 +17,7 @@ from .errors import BudgetExceeded, ModelError
 from .extract import extract_code
 from .mend import mend
 from .models.base import ChatModel, CompletionRequest
+from .pricing import cost_usd
 from .prompting import Prompt, PromptBuilder
 from .report import AttemptRecord
 from .service import LLMService
@@ -173,6 +174,12 @@ class FallbackManager:
                 prompt_tokens=completion.usage.prompt_tokens,
                 completion_tokens=completion.usage.completion_tokens,
                 seconds=completion.seconds,
+                cached=completion.cached,
+                cost_usd=0.0
+                if completion.cached
+                else cost_usd(
+                    model.usd_per_million_tokens, completion.usage.prompt_tokens, completion.usage.completion_tokens
+                ),
                 extraction=extracted.how,
                 mends=mends,
                 code=code,

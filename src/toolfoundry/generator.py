@@ -63,10 +63,11 @@ class LLMCodeGenerator:
         runner: ExampleRunner | None = None,
         llm_service: LLMService | None = None,
         context_budget_tokens: int = 1200,
+        prices: dict[str, tuple[float, float]] | None = None,
     ) -> LLMCodeGenerator:
         """A generator with every stage at its default; models given as strings are loaded here."""
-        chain = [load_model(item) if isinstance(item, str) else item for item in (model, *fallback_models)]
-        service = llm_service or LLMService()
+        chain = [load_model(item, prices) if isinstance(item, str) else item for item in (model, *fallback_models)]
+        service = llm_service or LLMService(prompt_version=PROMPT_VERSION)
         prompts = PromptBuilder()
         validator = CodeValidator(runner=runner or SandboxRunner())
         return cls(
@@ -95,15 +96,8 @@ class LLMCodeGenerator:
             if outcome.budget_stop and status != "verified":
                 reason = f"{reason}; {outcome.budget_stop}"
             implementation = best.code
-        prices = {model.name: model.usd_per_million_tokens for model in self.models}
-        cost = sum(
-            (
-                attempt.prompt_tokens * prices.get(attempt.model, (0.0, 0.0))[0]
-                + attempt.completion_tokens * prices.get(attempt.model, (0.0, 0.0))[1]
-            )
-            / 1_000_000
-            for attempt in outcome.attempts
-        )
+        costs = [attempt.cost_usd for attempt in outcome.attempts]
+        cost = None if None in costs else round(sum(cost or 0.0 for cost in costs), 6)
         report = ToolReport(
             tool=spec.name,
             status=status,
@@ -117,10 +111,11 @@ class LLMCodeGenerator:
             examples=best.result.behaviour.outcomes if best else [],
             examples_ran=best.result.behaviour.ran if best else False,
             tokens=TokenTotals(
-                prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts),
-                completion=sum(attempt.completion_tokens for attempt in outcome.attempts),
+                prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts if not attempt.cached),
+                completion=sum(attempt.completion_tokens for attempt in outcome.attempts if not attempt.cached),
             ),
-            cost_usd=round(cost, 6),
+            cost_usd=cost,
+            service=self.llm_service.snapshot(),
             seconds=round(time.monotonic() - started, 3),
             context={
                 "similar_tools": context.example_names,

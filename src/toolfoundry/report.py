@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .checks import ExampleOutcome, Finding
+from .errors import redact
 
 Status = Literal["verified", "unverified", "stub"]
 
@@ -32,6 +33,8 @@ class AttemptRecord(BaseModel):
     examples_ran: bool = False
     examples_passed: int = 0
     verified: bool = False
+    cached: bool = False  # the reply came from the response cache: no call was made
+    cost_usd: float | None = 0.0  # None when the model's price is unknown
     error: str = ""  # a model error that produced no reply
 
 
@@ -63,12 +66,14 @@ class ToolReport(BaseModel):
     examples: list[ExampleOutcome] = Field(default_factory=list)  # of the kept code
     examples_ran: bool = False
     tokens: TokenTotals = Field(default_factory=TokenTotals)
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None when some model's price is unknown
     seconds: float = 0.0
+    service: dict[str, Any] = Field(default_factory=dict)  # breakers, cache hits, calls, spend so far in the run
     context: dict[str, Any] = Field(default_factory=dict)  # examples retrieved, sections dropped, tokens
     sandbox: dict[str, Any] = Field(default_factory=dict)  # the limits examples ran under
     toolfoundry_version: str = ""
     prompt_version: str = ""
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2)
+        # A guard: nothing in a report comes from a key, but a provider's error text might echo one.
+        return redact(self.model_dump_json(indent=2))

@@ -57,6 +57,7 @@ class Completion(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     finish_reason: str = "stop"
     seconds: float = 0.0
+    cached: bool = False  # served from the response cache: no call made, nothing spent
 
 
 @runtime_checkable
@@ -66,7 +67,7 @@ class ChatModel(Protocol):
     name: str  # the model string it was chosen by, e.g. "local:smollm2"
     supports_prefill: bool
     context_window: int
-    usd_per_million_tokens: tuple[float, float]  # (prompt, completion); local models cost 0
+    usd_per_million_tokens: tuple[float, float] | None  # (prompt, completion); local models cost 0; None unknown
 
     async def complete(self, request: CompletionRequest) -> Completion: ...
 

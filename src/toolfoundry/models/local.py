@@ -88,6 +88,8 @@ class LocalModel:
     def __init__(self, target: str = "smollm2", context_window: int = 4096) -> None:
         self.path = resolve_local_path(target)
         self.name = f"local:{target}"
+        stat = self.path.stat()
+        self.cache_identity = f"{self.name}#{stat.st_size}-{stat.st_mtime_ns}"  # a changed file is another model
         self.context_window = context_window
         self._llama = _load(self.path, context_window)
         self._lock = threading.Lock()

@@ -6,6 +6,7 @@ from request to reply. It records every request, so a test can assert on the pro
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +37,7 @@ class ScriptedModel:
         if not callable(replies) and not replies:
             raise ConfigError("ScriptedModel needs at least one reply")
         self.name = name
+        self.cache_identity = name  # what the response cache keys on; from_file adds the replies' hash
         self.supports_prefill = supports_prefill
         self._replies = replies if callable(replies) else list(replies)
         self._repeat_last = repeat_last
@@ -51,7 +53,9 @@ class ScriptedModel:
             raise ConfigError(f"scripted model file {path}: {error}") from None
         if not isinstance(replies, list) or not all(isinstance(reply, str) for reply in replies) or not replies:
             raise ConfigError(f"scripted model file {path}: must hold a non-empty list of reply strings")
-        return cls(replies, name=f"scripted:{path}")
+        model = cls(replies, name=f"scripted:{path}")
+        model.cache_identity = f"{model.name}#{hashlib.sha256(json.dumps(replies).encode()).hexdigest()[:16]}"
+        return model
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
