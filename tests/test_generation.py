@@ -139,3 +139,12 @@ def test_the_generated_module_works_and_carries_its_spec(slug_spec, tmp_path) ->
     assert namespace["TOOL_SPEC"]["name"] == "slugify" and namespace["TOOL_STATUS"] == "verified"
     assert namespace["__doc__"].startswith("slugify: Turn text into a URL slug.")
     assert '"status": "verified"' in report_path.read_text()
+
+
+def test_a_rejected_key_is_not_tried_again_and_the_next_model_takes_over(slug_spec) -> None:
+    from toolfoundry.errors import AuthenticationFailed
+
+    rejected = ScriptedModel([AuthenticationFailed("openai rejected the credentials (HTTP 401)")], name="rejected")
+    tool = generate(slug_spec, rejected, ScriptedModel([GOOD_SLUGIFY], name="good"))
+    assert len(rejected.requests) == 1
+    assert tool.status == "verified" and [attempt.model for attempt in tool.report.attempts] == ["rejected", "good"]

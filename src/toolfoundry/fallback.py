@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .checks import CodeValidator, ValidationResult
 from .context import Context
-from .errors import BudgetExceeded, ModelError
+from .errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
 from .extract import extract_code
 from .mend import mend
 from .models.base import ChatModel, CompletionRequest
@@ -22,6 +22,9 @@ from .prompting import Prompt, PromptBuilder
 from .report import AttemptRecord
 from .service import LLMService
 from .spec import ToolSpec
+
+# Errors after which a model is skipped for the rest of the run rather than called again.
+_MODEL_UNUSABLE = (AuthenticationFailed, QuotaExhausted, CircuitOpen)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class FallbackManager:
             except BudgetExceeded as error:
                 outcome.budget_stop = f"stopped early: {error}"
                 break
+            except _MODEL_UNUSABLE:
+                continue  # recorded in the attempt; the next model in the chain takes over
             if outcome.verified or (outcome.best is not None and outcome.best.result.is_valid):
                 break  # verified, or nothing left that a model could repair (examples could not run)
         outcome.stop_reason = "; ".join(filter(None, [self._stop_reason(outcome), outcome.budget_stop]))
@@ -161,6 +166,8 @@ class FallbackManager:
             raise
         except ModelError as error:
             outcome.attempts.append(AttemptRecord(**base, error=str(error)))
+            if isinstance(error, _MODEL_UNUSABLE):
+                raise  # more calls to this model cannot succeed: escalate
             return None
         # With a prefill the reply continues it; the unclosed fence is fine for extraction.
         reply = request.prefill + completion.text
