@@ -188,3 +188,17 @@ def test_the_canary_key_reaches_no_report_cache_log_or_message(
     assert "[REDACTED]" in refusal["attempts"][0]["error"]
     leaked = [place for place, text in places.items() if CANARY in text or "CANARY-do-not-leak" in text]
     assert leaked == []
+
+
+def test_rate_limits_come_from_the_config_file_and_bad_ones_are_named(spec_file, server, tmp_path, monkeypatch) -> None:
+    from toolfoundry import settings
+
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("TOOLFOUNDRY_CONFIG", str(config))
+    config.write_text('[limits.ollama]\nrequests_per_minute = "lots"\n')
+    settings._config_file.cache_clear()
+    result = runner.invoke(app, ["generate", str(spec_file), "-o", str(tmp_path / "o"), "--model", "ollama:x"])
+    assert result.exit_code == 2 and "limits.ollama.requests_per_minute: expected a positive number" in result.stderr
+    config.write_text("[limits.ollama]\nrequests_per_minute = 30\nmax_concurrent = 2\n")
+    settings._config_file.cache_clear()
+    assert settings.provider_limits() == {"ollama": {"requests_per_minute": 30, "max_concurrent": 2}}

@@ -24,8 +24,8 @@ from .parsing import ToolSpecificationParser
 from .pricing import load_price_overrides
 from .prompting import PROMPT_VERSION
 from .sandbox import sandbox_problem
-from .service import LLMService
-from .settings import default_cache_path
+from .service import LLMService, ProviderLimits
+from .settings import default_cache_path, provider_limits
 from .spec import ToolSpec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generate checked Python tools from specs.")
@@ -129,6 +129,9 @@ def generate(
     prices: Annotated[Path | None, typer.Option(help="YAML/JSON: model string -> [prompt, completion] USD/M")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse replies to identical requests")] = True,
     timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
+    deadline: Annotated[
+        float | None, typer.Option(min=1, help="seconds allowed for one call with all its retries")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
     unsafe_no_sandbox: Annotated[
         bool,
@@ -145,8 +148,11 @@ def generate(
         raise _fail(f"--output {output} exists and is not a folder")
     try:
         price_table = load_price_overrides(prices) if prices else None
+        limits = {name: ProviderLimits(**values) for name, values in provider_limits().items()}
         service = LLMService(
             timeout_s=timeout,
+            deadline_s=deadline,
+            limits=limits,
             max_tokens_total=max_tokens_total,
             max_cost_usd=budget_usd,
             cache=ResponseCache(default_cache_path()) if cache else None,

@@ -48,7 +48,7 @@ class ProviderLimits:
 
     failure_threshold: int = 5
     cooldown_s: float = 30.0
-    max_concurrent: int | None = None
+    max_concurrent: int | None = None  # int-valued settings may come from TOML as floats; they are cast on use
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
 

@@ -5,6 +5,13 @@ The config file is TOML, at $TOOLFOUNDRY_CONFIG or the user config folder (e.g. 
     openai_api_key = "..."
     anthropic_api_key = "..."
     openai_compatible_api_key = "..."   # sent only to openai-compatible servers, never OpenAI's key
+
+    [limits.openai]                     # per provider: openai, anthropic, ollama, openai-compatible:<url>
+    max_concurrent = 4
+    requests_per_minute = 500
+    tokens_per_minute = 200000
+    failure_threshold = 5               # circuit breaker
+    cooldown_s = 30
 """
 
 from __future__ import annotations
@@ -48,3 +55,22 @@ def default_cache_path() -> Path:
     return Path(
         os.environ.get("TOOLFOUNDRY_CACHE") or Path(platformdirs.user_cache_dir("toolfoundry")) / "responses.sqlite3"
     )
+
+
+def provider_limits() -> dict[str, dict[str, float]]:
+    """The `[limits.<provider>]` tables of the config file, checked for known keys and numbers."""
+    path = config_path()
+    table = _config_file(path).get("limits", {})
+    known = {"max_concurrent", "requests_per_minute", "tokens_per_minute", "failure_threshold", "cooldown_s"}
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: [limits] must hold one table per provider")
+    for provider, values in table.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"config file {path}: limits.{provider} must be a table")
+        for key, value in values.items():
+            if key not in known or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(
+                    f"config file {path}: limits.{provider}.{key}: expected a positive number for "
+                    f"one of {sorted(known)}"
+                )
+    return table
