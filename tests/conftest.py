@@ -9,6 +9,14 @@ import pytest
 from toolfoundry.parsing import ToolSpecificationParser
 from toolfoundry.spec import ToolSpec
 
+# The smallest useful spec, as a user would write it, for CLI tests.
+SLUG_SPEC = {
+    "name": "slugify",
+    "description": "Turn text into a URL slug.",
+    "input_params": [{"name": "text", "type": "str"}],
+    "output_type": "str",
+    "examples": [{"input": {"text": "Hello World"}, "output": "hello-world"}],
+}
 GOOD_SLUGIFY = '''```python
 import re
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import GOOD_SLUGIFY
+from tests.conftest import GOOD_SLUGIFY, SLUG_SPEC
 from tests.fault_server import FaultServer, Step, openai_reply
 from tests.sandbox_support import requires_sandbox
 from toolfoundry.cache import ResponseCache
@@ -23,13 +23,6 @@ from toolfoundry.models import CompletionRequest, Message, ScriptedModel
 from toolfoundry.service import LLMService
 
 CANARY = "sk-test-CANARY-do-not-leak-0123456789"
-SPEC = {
-    "name": "slugify",
-    "description": "Turn text into a URL slug.",
-    "input_params": [{"name": "text", "type": "str"}],
-    "output_type": "str",
-    "examples": [{"input": {"text": "Hello World"}, "output": "hello-world"}],
-}
 runner = CliRunner()
 
 
@@ -74,7 +67,7 @@ def test_the_cache_holds_json_not_pickle(tmp_path) -> None:
 
 @pytest.fixture
 def spec_file(write) -> Path:
-    return write("slugify.yaml", yaml.safe_dump(SPEC))
+    return write("slugify.yaml", yaml.safe_dump(SLUG_SPEC))
 
 
 @requires_sandbox

@@ -7,23 +7,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import GOOD_SLUGIFY
+from tests.conftest import GOOD_SLUGIFY, SLUG_SPEC
 from tests.sandbox_support import requires_sandbox
 from toolfoundry.cli import app
 
 runner = CliRunner()
-SPEC = {
-    "name": "slugify",
-    "description": "Turn text into a URL slug.",
-    "input_params": [{"name": "text", "type": "str"}],
-    "output_type": "str",
-    "examples": [{"input": {"text": "Hello World"}, "output": "hello-world"}],
-}
 
 
 @pytest.fixture
 def spec_file(write) -> Path:
-    return write("slugify.yaml", yaml.safe_dump(SPEC))
+    return write("slugify.yaml", yaml.safe_dump(SLUG_SPEC))
 
 
 @pytest.fixture
