@@ -26,14 +26,31 @@ def slugify(text: str) -> str:
 ```'''
 
 
+@pytest.fixture(autouse=True, scope="session")
+def isolated_user_folders(tmp_path_factory: pytest.TempPathFactory):
+    """No test, not even a module-scoped fixture (those run before function-scoped ones), touches the
+    user's config file, keys or response cache."""
+    folder = tmp_path_factory.mktemp("settings")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TOOLFOUNDRY_CACHE", str(folder / "session-cache.sqlite3"))
+        patch.setenv("TOOLFOUNDRY_CONFIG", str(folder / "no-config.toml"))
+        for name in (
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "ANTHROPIC_API_KEY",
+            "OPENAI_COMPATIBLE_API_KEY",
+            "OLLAMA_HOST",
+        ):
+            patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the user's config file, keys or response cache."""
+    """Each test gets a cache of its own, so one test's replies never answer another's."""
     folder = tmp_path_factory.mktemp("settings")
     monkeypatch.setenv("TOOLFOUNDRY_CACHE", str(folder / "responses.sqlite3"))
     monkeypatch.setenv("TOOLFOUNDRY_CONFIG", str(folder / "config.toml"))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "OLLAMA_HOST"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

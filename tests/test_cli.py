@@ -122,3 +122,13 @@ def test_validate_reports_findings_and_examples(spec_file, write) -> None:
 def test_validate_with_a_bad_spec_exits_2(write) -> None:
     result = run("validate", write("x.py", "x = 1\n"), "--spec", write("s.yaml", "name: 1\n"))
     assert result.exit_code == 2
+
+
+def test_types_in_error_messages_survive_the_terminal(write, tmp_path) -> None:
+    result = run(
+        "generate",
+        write("t.yaml", "name: f\ndescription: d\ninput_params: [{name: a, type: 'list[Foo]'}]\n"),
+        "-o",
+        tmp_path / "o",
+    )
+    assert result.exit_code == 2 and "unknown type 'Foo' in 'list[Foo]'" in result.stderr

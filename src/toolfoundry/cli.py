@@ -10,10 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .agent import save_tool
+from .agent import save_tool, write_atomically
 from .cache import ResponseCache
 from .checks import CodeValidator, SandboxRunner
 from .errors import ConfigError, SpecError, ToolfoundryError
@@ -27,6 +28,7 @@ from .sandbox import sandbox_problem
 from .service import LLMService, ProviderLimits
 from .settings import default_cache_path, provider_limits
 from .spec import ToolSpec
+from .targets import TARGETS, TargetError, check_targets, render_targets
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generate checked Python tools from specs.")
 stdout = Console()
@@ -37,7 +39,8 @@ EXIT_VERIFIED, EXIT_UNVERIFIED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str) -> typer.Exit:
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    # Messages quote types such as `list[int]`: escaped, or rich would take them for markup.
+    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -132,6 +135,10 @@ def generate(
     deadline: Annotated[
         float | None, typer.Option(min=1, help="seconds allowed for one call with all its retries")
     ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", "-t", help=f"what to write besides the module; repeatable: {', '.join(TARGETS)}"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
     unsafe_no_sandbox: Annotated[
         bool,
@@ -144,6 +151,10 @@ def generate(
 ) -> None:
     """Generate a checked tool module and report for every spec."""
     tool_specs = load_specs(specs)
+    try:
+        targets = check_targets(target or ["module"], tool_specs)
+    except TargetError as error:
+        raise _fail(str(error)) from None
     if output.exists() and not output.is_dir():
         raise _fail(f"--output {output} exists and is not a folder")
     try:
@@ -179,6 +190,8 @@ def generate(
             raise _fail(f"{spec.name}: {error}") from None
         save_tool(tool, output)
         tools.append(tool)
+    for filename, text in render_targets(targets, [tool.spec for tool in tools]).items():
+        write_atomically(output / filename, text)
     if as_json:
         print(json.dumps([tool.report.model_dump(mode="json") for tool in tools], indent=2))
     else:

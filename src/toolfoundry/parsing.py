@@ -1,14 +1,15 @@
 """ToolSpecificationParser: spec files and dicts in, validated ToolSpecs out.
 
 Formats read: toolfoundry's own YAML/JSON, the OpenAI function-calling tool format (nested
-`{"type": "function", "function": {...}}` and the flat Responses-API form), and MCP tool definitions
-(`inputSchema`, `outputSchema`). A file may hold one spec or a list of them. Every problem in a spec is
-collected with its field path, so a user fixes them all in one go.
+`{"type": "function", "function": {...}}` and the flat Responses-API form), MCP tool definitions
+(`inputSchema`, `outputSchema`) and Anthropic tools (`input_schema`). A file may hold one spec or a list of
+them. Every problem in a spec is collected with its field path, so a user fixes them all in one go.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from .spec import ToolSpec, cross_field_problems
 # JSON Schema primitive types and the Python types they become.
 _JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 # Keys toolfoundry adds to OpenAI/MCP definitions; they sit beside the foreign keys.
+# How an optional parameter's default is carried in strict-mode schemas (which forbid `default`).
+STRICT_DEFAULT = re.compile(r" \(optional: null means the default, (.*)\)$")
 _NATIVE_EXTRAS = (
     "output_format",
     "output_type",
@@ -37,8 +40,9 @@ def json_schema_to_type(schema: Any) -> str:
     if not isinstance(schema, dict) or not schema:
         return "Any"
     if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
-        literals = ", ".join(json.dumps(value) if value is not None else "None" for value in schema["enum"])
-        return f"Literal[{literals}]"
+        values = [value for value in schema["enum"] if value is not None]
+        literal = f"Literal[{', '.join(json.dumps(value) for value in values)}]" if values else "None"
+        return f"{literal} | None" if None in schema["enum"] and values else literal
     if "const" in schema:
         return f"Literal[{json.dumps(schema['const'])}]"
     for combinator in ("anyOf", "oneOf"):
@@ -98,6 +102,16 @@ def _params_from_json_schema(schema: Any, where: str, problems: list[SpecProblem
             "type": json_schema_to_type(prop),
             "description": prop.get("description", ""),
         }
+        marker = STRICT_DEFAULT.search(param["description"])
+        if name in required and marker:
+            # Strict mode cannot say "optional": toolfoundry writes such params as nullable and required,
+            # with the default in the description. Read them back as they were.
+            param["description"] = param["description"][: marker.start()]
+            param["default"] = json.loads(marker.group(1))
+            if param["default"] is not None:
+                param["type"] = param["type"].removesuffix(" | None")
+            params.append(param)
+            continue
         if name not in required:
             param["default"] = prop.get("default")
             if "default" not in prop and not param["type"].endswith("| None") and param["type"] != "Any":
@@ -113,6 +127,8 @@ def _detect_format(data: dict[str, Any]) -> str:
         return "openai-flat"
     if "inputSchema" in data:
         return "mcp"
+    if "input_schema" in data:
+        return "anthropic"
     return "native"
 
 
@@ -126,6 +142,8 @@ def _normalise(data: dict[str, Any], problems: list[SpecProblem]) -> dict[str, A
         schema_key, prefix = "parameters", "function.parameters"
     elif form == "openai-flat":
         body, schema_key, prefix = data, "parameters", "parameters"
+    elif form == "anthropic":
+        body, schema_key, prefix = data, "input_schema", "input_schema"
     else:
         body, schema_key, prefix = data, "inputSchema", "inputSchema"
     native = {key: body[key] for key in ("name", "description", *_NATIVE_EXTRAS) if key in body}

@@ -11,6 +11,7 @@ import jinja2
 from . import __version__
 from .prompting import docstring_for
 from .spec import ToolSpec
+from .targets import format_python
 from .typeexpr import names_used
 
 _TYPING_NAMES = ("Any", "Callable", "Literal", "Optional", "Union")
@@ -58,4 +59,4 @@ class ImplementationInjector:
             version=__version__,
         )
         ast.parse(source)  # the pieces were checked; this guards the template itself
-        return source
+        return format_python(source, f"{spec.name}.py")

@@ -33,6 +33,7 @@ def check_bandit(code: str) -> list[Finding]:
         from bandit.core import manager as bandit_manager
 
     logging.getLogger("bandit").setLevel(logging.ERROR)
+    logging.getLogger("stevedore").setLevel(logging.CRITICAL)  # bandit's optional formatters (sarif) are not ours
     with tempfile.TemporaryDirectory(prefix="toolfoundry-bandit-") as folder:
         path = Path(folder) / "candidate.py"
         path.write_text(code, encoding="utf-8")
