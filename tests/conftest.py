@@ -34,6 +34,7 @@ def isolated_user_folders(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TOOLFOUNDRY_CACHE", str(folder / "session-cache.sqlite3"))
         patch.setenv("TOOLFOUNDRY_CONFIG", str(folder / "no-config.toml"))
+        patch.setenv("TOOLFOUNDRY_LIBRARY", str(folder / "session-library.sqlite3"))
         for name in (
             "OPENAI_API_KEY",
             "OPENAI_BASE_URL",
@@ -51,6 +52,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     folder = tmp_path_factory.mktemp("settings")
     monkeypatch.setenv("TOOLFOUNDRY_CACHE", str(folder / "responses.sqlite3"))
     monkeypatch.setenv("TOOLFOUNDRY_CONFIG", str(folder / "config.toml"))
+    monkeypatch.setenv("TOOLFOUNDRY_LIBRARY", str(folder / "library.sqlite3"))
 
 
 @pytest.fixture

@@ -74,7 +74,9 @@ def spec_file(write) -> Path:
 def test_a_second_identical_run_makes_no_model_call(spec_file, write, tmp_path) -> None:
     model = "scripted:" + str(write("replies.yaml", yaml.safe_dump(["no code", GOOD_SLUGIFY])))
     for run in ("first", "second"):
-        result = runner.invoke(app, ["generate", str(spec_file), "-o", str(tmp_path / run), "--model", model])
+        result = runner.invoke(
+            app, ["generate", str(spec_file), "-o", str(tmp_path / run), "--model", model, "--no-library"]
+        )
         assert result.exit_code == 0, result.output
     first = json.loads((tmp_path / "first" / "slugify.report.json").read_text())
     second = json.loads((tmp_path / "second" / "slugify.report.json").read_text())

@@ -17,9 +17,11 @@ from . import __version__
 from .agent import save_tool, write_atomically
 from .cache import ResponseCache
 from .checks import CodeValidator, SandboxRunner
+from .cli_library import library_app
 from .errors import ConfigError, SpecError, ToolfoundryError
 from .fallback import FallbackPolicy
 from .generator import GeneratedTool, LLMCodeGenerator
+from .library import ToolLibrary, default_library_path
 from .models import DEFAULT_MODEL
 from .parsing import ToolSpecificationParser
 from .pricing import load_price_overrides
@@ -131,6 +133,10 @@ def generate(
     budget_usd: Annotated[float | None, typer.Option(min=0, help="stop before spending more dollars")] = None,
     prices: Annotated[Path | None, typer.Option(help="YAML/JSON: model string -> [prompt, completion] USD/M")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse replies to identical requests")] = True,
+    use_library: Annotated[
+        bool, typer.Option("--library/--no-library", help="reuse, retrieve from and add to the tool library")
+    ] = True,
+    fresh: Annotated[bool, typer.Option(help="generate even when the library holds this exact spec")] = False,
     timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
     deadline: Annotated[
         float | None, typer.Option(min=1, help="seconds allowed for one call with all its retries")
@@ -176,6 +182,8 @@ def generate(
             llm_service=service,
             runner=_runner(unsafe_no_sandbox),
             prices=price_table,
+            library=ToolLibrary(default_library_path()) if use_library else None,
+            fresh=fresh,
         )
     except ConfigError as error:
         raise _fail(str(error)) from None
@@ -246,6 +254,7 @@ def validate(
     raise typer.Exit(EXIT_VERIFIED if result.verified else EXIT_UNVERIFIED)
 
 
+app.add_typer(library_app, name="library")
 cache_app = typer.Typer(help="The response cache (a second identical run makes no model call).")
 app.add_typer(cache_app, name="cache")
 

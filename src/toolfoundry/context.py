@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from rank_bm25 import BM25Okapi
 
+from .library import ToolLibrary, code_fingerprint
 from .models.base import estimate_tokens
 from .spec import ToolSpec, ToolType
 
@@ -66,6 +67,24 @@ def builtin_library() -> tuple[LibraryTool, ...]:
         if entry.name.endswith(".yaml"):
             tools.append(LibraryTool.model_validate(yaml.safe_load(entry.read_text(encoding="utf-8"))))
     return tuple(tools)
+
+
+def retrieval_pool(library: ToolLibrary | None) -> tuple[LibraryTool, ...]:
+    """Examples to retrieve from: the user's verified tools (newest versions) and the built-in ones,
+    without near-duplicates (same name: the user's wins; the same code under another name, or differing only
+    in comments and docstrings: once)."""
+    stored = [LibraryTool(spec=tool.spec, code=tool.code) for tool in (library.latest() if library else [])]
+    pool: list[LibraryTool] = []
+    names: set[str] = set()
+    fingerprints: set[str] = set()
+    for tool in [*stored, *builtin_library()]:
+        fingerprint = code_fingerprint(tool.code, tool.spec.name)
+        if tool.spec.name in names or fingerprint in fingerprints:
+            continue
+        names.add(tool.spec.name)
+        fingerprints.add(fingerprint)
+        pool.append(tool)
+    return tuple(pool)
 
 
 def _words(text: str) -> list[str]:

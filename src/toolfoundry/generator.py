@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from . import __version__
 from .checks import CodeValidator, ExampleRunner, SandboxRunner
-from .context import ContextBuilder
+from .context import ContextBuilder, retrieval_pool
 from .fallback import FallbackManager, FallbackPolicy
+from .library import ToolLibrary
 from .models import DEFAULT_MODEL, load_model
 from .models.base import ChatModel
 from .prompting import PROMPT_VERSION, PromptBuilder
@@ -43,6 +44,8 @@ class LLMCodeGenerator:
         implementation_injector: ImplementationInjector,
         fallback_manager: FallbackManager,
         models: list[ChatModel],
+        library: ToolLibrary | None = None,
+        fresh: bool = False,
     ) -> None:
         if not models:
             raise ValueError("LLMCodeGenerator needs at least one model")
@@ -53,6 +56,8 @@ class LLMCodeGenerator:
         self.implementation_injector = implementation_injector
         self.fallback_manager = fallback_manager
         self.models = models
+        self.library = library  # verified tools: reused on a spec-hash match, and every new one added
+        self.fresh = fresh  # generate even when the library holds the spec
 
     @classmethod
     def create(
@@ -64,6 +69,8 @@ class LLMCodeGenerator:
         llm_service: LLMService | None = None,
         context_budget_tokens: int = 1200,
         prices: dict[str, tuple[float, float]] | None = None,
+        library: ToolLibrary | None = None,
+        fresh: bool = False,
     ) -> LLMCodeGenerator:
         """A generator with every stage at its default; models given as strings are loaded here."""
         chain = [load_model(item, prices) if isinstance(item, str) else item for item in (model, *fallback_models)]
@@ -73,16 +80,24 @@ class LLMCodeGenerator:
         return cls(
             llm_service=service,
             prompt_builder=prompts,
-            context_builder=ContextBuilder(count_tokens=chain[0].count_tokens, budget_tokens=context_budget_tokens),
+            context_builder=ContextBuilder(
+                library=retrieval_pool(library), count_tokens=chain[0].count_tokens, budget_tokens=context_budget_tokens
+            ),
             code_validator=validator,
             implementation_injector=ImplementationInjector(),
             fallback_manager=FallbackManager(service, prompts, validator, policy),
             models=chain,
+            library=library,
+            fresh=fresh,
         )
 
     async def generate_code(self, tool_specification: ToolSpec) -> GeneratedTool:
         spec = tool_specification
         started = time.monotonic()
+        if self.library is not None and not self.fresh:
+            reused = await self._from_library(spec, started)
+            if reused is not None:
+                return reused
         context = self.context_builder.build_context(spec)
         outcome = await self.fallback_manager.run(spec, context, self.models)
         best = outcome.best
@@ -127,10 +142,58 @@ class LLMCodeGenerator:
             toolfoundry_version=__version__,
             prompt_version=PROMPT_VERSION,
         )
+        if status == "verified" and self.library is not None:
+            stored = await asyncio.to_thread(
+                self.library.add,
+                spec,
+                implementation,
+                report.model_dump(mode="json"),
+                ", ".join(report.models_used),
+                __version__,
+                PROMPT_VERSION,
+            )
+            report = report.model_copy(
+                update={"library": {"added": True, "version": stored.version, "path": str(self.library.path)}}
+            )
         module = self.implementation_injector.inject(
             implementation, spec, status=status, reason=reason, model=", ".join(report.models_used)
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
+
+    async def _from_library(self, spec: ToolSpec, started: float) -> GeneratedTool | None:
+        """The stored tool for this exact spec, if its checks still pass today; no model call."""
+        stored = await asyncio.to_thread(self.library.find, spec.spec_hash())
+        if stored is None:
+            return None
+        result = await asyncio.to_thread(self.code_validator.validate, stored.code, spec)
+        if not result.verified:
+            return None  # checks have grown stricter since it was stored: generate anew
+        report = ToolReport(
+            tool=spec.name,
+            status="verified",
+            spec_hash=spec.spec_hash(),
+            model=stored.model,
+            models_used=[],
+            findings=result.findings,
+            examples=result.behaviour.outcomes,
+            examples_ran=True,
+            seconds=round(time.monotonic() - started, 3),
+            sandbox=result.behaviour.limits,
+            library={
+                "reused": True,
+                "version": stored.version,
+                "path": str(self.library.path),
+                "generated_by": stored.model,
+                "created": stored.created,
+            },
+            toolfoundry_version=__version__,
+            prompt_version=PROMPT_VERSION,
+            service=self.llm_service.snapshot(),
+        )
+        module = self.implementation_injector.inject(
+            stored.code, spec, status="verified", model=f"{stored.model} (from the tool library)"
+        )
+        return GeneratedTool(spec=spec, implementation=stored.code, module_source=module, report=report)
 
     def generate_code_sync(self, tool_specification: ToolSpec) -> GeneratedTool:
         return asyncio.run(self.generate_code(tool_specification))

@@ -60,3 +60,24 @@ class ImplementationInjector:
         )
         ast.parse(source)  # the pieces were checked; this guards the template itself
         return format_python(source, f"{spec.name}.py")
+
+
+def implementation_of(module_source: str) -> str:
+    """The implementation inside a module this injector wrote (or any module): without the module docstring
+    and the TOOL_SPEC / TOOL_STATUS / __all__ block, so it can be injected again."""
+    tree = ast.parse(module_source)
+    lines = module_source.splitlines()
+    doomed: set[int] = set()
+    for index, node in enumerate(tree.body):
+        is_docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        assigns_metadata = isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id in {"TOOL_SPEC", "TOOL_STATUS", "__all__"}
+            for target in node.targets
+        )
+        if is_docstring or assigns_metadata:
+            doomed.update(range(node.lineno - 1, node.end_lineno or node.lineno))
+    kept = [line for number, line in enumerate(lines) if number not in doomed]
+    text = "\n".join(kept).replace(
+        "# The specification this module was generated from, for tools and frameworks that load it.", ""
+    )
+    return text.strip() + "\n"

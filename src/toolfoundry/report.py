@@ -69,6 +69,7 @@ class ToolReport(BaseModel):
     cost_usd: float | None = 0.0  # None when some model's price is unknown
     seconds: float = 0.0
     service: dict[str, Any] = Field(default_factory=dict)  # breakers, cache hits, calls, spend so far in the run
+    library: dict[str, Any] = Field(default_factory=dict)  # reused from the tool library, or added to it
     context: dict[str, Any] = Field(default_factory=dict)  # examples retrieved, sections dropped, tokens
     sandbox: dict[str, Any] = Field(default_factory=dict)  # the limits examples ran under
     toolfoundry_version: str = ""
