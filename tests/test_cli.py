@@ -56,7 +56,9 @@ def test_generate_exits_1_when_a_tool_is_not_verified(spec_file, scripted, tmp_p
 @requires_sandbox
 def test_json_output_is_machine_readable(spec_file, scripted, tmp_path) -> None:
     result = run("generate", spec_file, "-o", tmp_path / "o", "--model", scripted(GOOD_SLUGIFY), "--json")
-    assert json.loads(result.stdout)[0]["status"] == "verified"
+    run_report = json.loads(result.stdout)
+    assert run_report["tools"][0]["status"] == "verified" and run_report["summary"]["verified"] == 1
+    assert run_report == json.loads((tmp_path / "o" / "report.json").read_text()) | {"seconds": run_report["seconds"]}
 
 
 BAD_INPUTS = {

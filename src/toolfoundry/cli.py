@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .agent import save_tool, write_atomically
+from .agent import write_atomically
+from .batch import BatchRunner, ToolSummary, run_report
 from .cache import ResponseCache
 from .checks import CodeValidator, SandboxRunner
 from .cli_library import library_app
-from .errors import ConfigError, SpecError, ToolfoundryError
+from .errors import ConfigError, SpecError
 from .fallback import FallbackPolicy
-from .generator import GeneratedTool, LLMCodeGenerator
+from .generator import LLMCodeGenerator
 from .library import ToolLibrary, default_library_path
 from .models import DEFAULT_MODEL
 from .parsing import ToolSpecificationParser
 from .pricing import load_price_overrides
 from .prompting import PROMPT_VERSION
+from .report_html import write_html_report
 from .sandbox import sandbox_problem
 from .service import LLMService, ProviderLimits
 from .settings import default_cache_path, provider_limits
@@ -78,30 +83,53 @@ def load_specs(paths: list[Path]) -> list[ToolSpec]:
     return specs
 
 
-def _print_summary(tools: list[GeneratedTool], output: Path) -> None:
-    if not stdout.is_terminal:
-        for tool in tools:
-            report = tool.report
-            print(
-                f"{report.status}\t{report.tool}\tattempts={len(report.attempts)}\ttokens={report.tokens.total}\t"
-                f"seconds={report.seconds:.1f}\t{report.reason}"
-            )
-        return
-    table = Table(title=f"toolfoundry: {len(tools)} tool(s) in {output}")
-    for column in ("tool", "status", "attempts", "tokens", "seconds", "why not verified"):
-        table.add_column(column)
-    colours = {"verified": "green", "unverified": "yellow", "stub": "red"}
-    for tool in tools:
-        report = tool.report
-        table.add_row(
-            report.tool,
-            f"[{colours[report.status]}]{report.status}[/]",
-            str(len(report.attempts)),
-            str(report.tokens.total),
-            f"{report.seconds:.1f}",
-            report.reason,
+def _print_summary(summaries: list[ToolSummary]) -> None:
+    """Plain, stable lines when the output is not a terminal: one per tool."""
+    for summary in summaries:
+        status = summary.status or summary.state
+        print(
+            f"{status}\t{summary.tool}\tattempts={summary.attempts}\ttokens={summary.tokens}\t"
+            f"seconds={summary.seconds:.1f}\t{summary.reason}"
         )
-    stdout.print(table)
+
+
+class LiveProgress:
+    """A live table of every tool's state, attempts, tokens and cost, for terminals."""
+
+    def __init__(self, console: Console) -> None:
+        self.rows: dict[str, ToolSummary] = {}
+        self.live = Live(console=console, refresh_per_second=8, transient=False)
+
+    def __enter__(self) -> LiveProgress:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.live.update(self._table())
+        self.live.__exit__(*exc_info)
+
+    def update(self, summary: ToolSummary) -> None:
+        self.rows[summary.tool] = summary
+        self.live.update(self._table())
+
+    def _table(self) -> Table:
+        table = Table(title="toolfoundry")
+        for column in ("tool", "state", "attempts", "tokens", "cost", "seconds", "why not verified"):
+            table.add_column(column)
+        colours = {"verified": "green", "unverified": "yellow", "stub": "red", "failed": "red"}
+        for row in self.rows.values():
+            label = row.status or row.state
+            cost = "?" if row.cost_usd is None else f"${row.cost_usd:.4f}"
+            table.add_row(
+                row.tool,
+                f"[{colours.get(label, 'cyan')}]{escape(label)}[/]",
+                str(row.attempts),
+                str(row.tokens),
+                cost,
+                f"{row.seconds:.1f}",
+                escape(row.reason),
+            )
+        return table
 
 
 def _runner(unsafe_no_sandbox: bool) -> SandboxRunner:
@@ -137,6 +165,10 @@ def generate(
         bool, typer.Option("--library/--no-library", help="reuse, retrieve from and add to the tool library")
     ] = True,
     fresh: Annotated[bool, typer.Option(help="generate even when the library holds this exact spec")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, help="specs generated at once")] = 4,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="skip tools verified before with the same spec and model")
+    ] = True,
     timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
     deadline: Annotated[
         float | None, typer.Option(min=1, help="seconds allowed for one call with all its retries")
@@ -190,21 +222,41 @@ def generate(
     unpriced = [item.name for item in generator.models if item.usd_per_million_tokens is None]
     if budget_usd is not None and unpriced:
         raise _fail(f"--budget-usd needs a price for {', '.join(unpriced)}: give one with --prices FILE")
-    tools: list[GeneratedTool] = []
-    for spec in tool_specs:
+    output.mkdir(parents=True, exist_ok=True)
+    progress = LiveProgress(stdout) if stdout.is_terminal and not as_json else None
+    runner = BatchRunner(
+        generator, output, concurrency=concurrency, resume=resume, on_change=progress.update if progress else None
+    )
+    started, interrupted = time.monotonic(), False
+    with progress or contextlib.nullcontext():
         try:
-            tool = asyncio.run(generator.generate_code(spec))
-        except ToolfoundryError as error:
-            raise _fail(f"{spec.name}: {error}") from None
-        save_tool(tool, output)
-        tools.append(tool)
-    for filename, text in render_targets(targets, [tool.spec for tool in tools]).items():
+            summaries = asyncio.run(runner.run(tool_specs))
+        except KeyboardInterrupt:
+            # Finished tools are on disk already (written atomically); say what happened and keep them.
+            interrupted, summaries = True, list(runner.summaries.values())
+    written = [spec for spec in tool_specs if (output / f"{spec.name}.py").is_file()]
+    for filename, text in render_targets(targets, written).items():
         write_atomically(output / filename, text)
+    run = run_report(
+        summaries,
+        model=generator.models[0].name,
+        seconds=time.monotonic() - started,
+        interrupted=interrupted,
+        service=generator.llm_service.snapshot(),
+    )
+    write_atomically(output / "report.json", json.dumps(run, indent=2) + "\n")
+    write_html_report(output, run)
     if as_json:
-        print(json.dumps([tool.report.model_dump(mode="json") for tool in tools], indent=2))
-    else:
-        _print_summary(tools, output)
-    raise typer.Exit(EXIT_VERIFIED if all(tool.status == "verified" for tool in tools) else EXIT_UNVERIFIED)
+        print(json.dumps(run, indent=2))
+    elif progress is None:
+        _print_summary(summaries)
+    if interrupted:
+        stderr.print(
+            f"interrupted: {sum(s.state in {'done', 'skipped'} for s in summaries)} tool(s) finished "
+            f"and kept in {output}"
+        )
+        raise typer.Exit(130)
+    raise typer.Exit(EXIT_VERIFIED if all(s.status == "verified" for s in summaries) else EXIT_UNVERIFIED)
 
 
 @app.command()

@@ -9,6 +9,7 @@ last resort is a stub that raises NotImplementedError: never a fake implementati
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .checks import CodeValidator, ValidationResult
@@ -83,6 +84,8 @@ class FallbackManager:
         self.prompt_builder = prompt_builder
         self.code_validator = code_validator
         self.policy = policy or FallbackPolicy()
+        # Called after every attempt with (tool name, attempt): for progress displays.
+        self.observer: Callable[[str, AttemptRecord], None] | None = None
 
     async def run(self, spec: ToolSpec, context: Context, models: list[ChatModel]) -> FallbackOutcome:
         outcome = FallbackOutcome(best=None)
@@ -166,6 +169,7 @@ class FallbackManager:
             raise
         except ModelError as error:
             outcome.attempts.append(AttemptRecord(**base, error=str(error)))
+            self._notify(spec, outcome)
             if isinstance(error, _MODEL_UNUSABLE):
                 raise  # more calls to this model cannot succeed: escalate
             return None
@@ -197,4 +201,9 @@ class FallbackManager:
                 verified=result.verified,
             )
         )
+        self._notify(spec, outcome)
         return Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
+
+    def _notify(self, spec: ToolSpec, outcome: FallbackOutcome) -> None:
+        if self.observer is not None:
+            self.observer(spec.name, outcome.attempts[-1])

@@ -6,6 +6,7 @@ from request to reply. It records every request, so a test can assert on the pro
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -33,27 +34,37 @@ class ScriptedModel:
         name: str = "scripted",
         repeat_last: bool = True,
         supports_prefill: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         if not callable(replies) and not replies:
             raise ConfigError("ScriptedModel needs at least one reply")
         self.name = name
         self.cache_identity = name  # what the response cache keys on; from_file adds the replies' hash
         self.supports_prefill = supports_prefill
+        self.latency_s = latency_s  # a fixed delay per call, for throughput tests and benchmarks
         self._replies = replies if callable(replies) else list(replies)
         self._repeat_last = repeat_last
         self.requests: list[CompletionRequest] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
-        """Replies from a YAML or JSON file holding a list of strings (`--model scripted:replies.yaml`)."""
+        """Replies from a YAML or JSON file (`--model scripted:replies.yaml`): a list of strings, or a mapping
+        with `replies` and `latency_s` (seconds each call takes)."""
         path = Path(path)
         try:
-            replies = yaml.safe_load(path.read_text(encoding="utf-8"))
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise ConfigError(f"scripted model file {path}: {error}") from None
+        latency = 0.0
+        if isinstance(loaded, dict):
+            latency = loaded.get("latency_s", 0.0)
+            if not isinstance(latency, int | float) or latency < 0:
+                raise ConfigError(f"scripted model file {path}: latency_s must be a number of seconds")
+            loaded = loaded.get("replies")
+        replies = loaded
         if not isinstance(replies, list) or not all(isinstance(reply, str) for reply in replies) or not replies:
             raise ConfigError(f"scripted model file {path}: must hold a non-empty list of reply strings")
-        model = cls(replies, name=f"scripted:{path}")
+        model = cls(replies, name=f"scripted:{path}", latency_s=float(latency))
         model.cache_identity = f"{model.name}#{hashlib.sha256(json.dumps(replies).encode()).hexdigest()[:16]}"
         return model
 
@@ -62,6 +73,8 @@ class ScriptedModel:
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.requests.append(request)
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         reply = self._next_reply(request)
         if isinstance(reply, BaseException):
             raise reply
