@@ -1,7 +1,9 @@
 """ScriptedModel: a deterministic model for offline tests of your own pipelines.
 
-Give it a list of replies (served in order, the last one repeated when the list runs out) or a function
-from request to reply. It records every request, so a test can assert on the prompts the pipeline sent.
+Give it a list of replies (served in order, the last one repeated when the list runs out), a mapping from
+tool name to such a list (for batches: each tool's prompts get that tool's replies, whatever the order the
+calls arrive in), or a function from request to reply. It records every request, so a test can assert on
+the prompts the pipeline sent.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -19,6 +23,16 @@ from .base import Completion, CompletionRequest, Usage, estimate_tokens
 
 Reply = str | BaseException
 Responder = Callable[[CompletionRequest], Reply]
+# Every generation and repair prompt opens with this line (prompts/_tool.j2).
+_TOOL_ASKED_FOR = re.compile(r"Write the Python function `([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def tool_asked_for(request: CompletionRequest) -> str | None:
+    """The name of the tool a pipeline prompt asks for, if the request is one."""
+    for message in reversed(request.messages):
+        if message.role == "user" and (match := _TOOL_ASKED_FOR.search(message.content)):
+            return match.group(1)
+    return None
 
 
 class ScriptedModel:
@@ -30,11 +44,12 @@ class ScriptedModel:
 
     def __init__(
         self,
-        replies: Sequence[Reply] | Responder,
+        replies: Sequence[Reply] | Mapping[str, Sequence[Reply]] | Responder,
         name: str = "scripted",
         repeat_last: bool = True,
         supports_prefill: bool = False,
         latency_s: float = 0.0,
+        keep_requests: int | None = None,
     ) -> None:
         if not callable(replies) and not replies:
             raise ConfigError("ScriptedModel needs at least one reply")
@@ -42,14 +57,24 @@ class ScriptedModel:
         self.cache_identity = name  # what the response cache keys on; from_file adds the replies' hash
         self.supports_prefill = supports_prefill
         self.latency_s = latency_s  # a fixed delay per call, for throughput tests and benchmarks
-        self._replies = replies if callable(replies) else list(replies)
+        self._replies: list[Reply] | dict[str, list[Reply]] | Responder
+        if callable(replies):
+            self._replies = replies
+        elif isinstance(replies, Mapping):
+            if not all(replies.values()):
+                raise ConfigError("ScriptedModel needs at least one reply for each tool")
+            self._replies = {tool: list(script) for tool, script in replies.items()}
+        else:
+            self._replies = list(replies)
         self._repeat_last = repeat_last
-        self.requests: list[CompletionRequest] = []
+        self._served: dict[str | None, int] = {}  # replies served so far, per tool (None: the single list)
+        # Every request, or the last `keep_requests` of them (long batches need not hold every prompt).
+        self.requests: deque[CompletionRequest] = deque(maxlen=keep_requests)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
         """Replies from a YAML or JSON file (`--model scripted:replies.yaml`): a list of strings, or a mapping
-        with `replies` and `latency_s` (seconds each call takes)."""
+        with `replies` (a list, or a mapping from tool name to a list) and `latency_s` (seconds per call)."""
         path = Path(path)
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -62,9 +87,17 @@ class ScriptedModel:
                 raise ConfigError(f"scripted model file {path}: latency_s must be a number of seconds")
             loaded = loaded.get("replies")
         replies = loaded
-        if not isinstance(replies, list) or not all(isinstance(reply, str) for reply in replies) or not replies:
-            raise ConfigError(f"scripted model file {path}: must hold a non-empty list of reply strings")
-        model = cls(replies, name=f"scripted:{path}", latency_s=float(latency))
+
+        def is_script(value: object) -> bool:
+            return isinstance(value, list) and bool(value) and all(isinstance(reply, str) for reply in value)
+
+        per_tool = isinstance(replies, dict) and bool(replies) and all(map(is_script, replies.values()))
+        if not (is_script(replies) or per_tool):
+            raise ConfigError(
+                f"scripted model file {path}: replies must be a non-empty list of strings, "
+                "or a mapping from tool name to such a list"
+            )
+        model = cls(replies, name=f"scripted:{path}", latency_s=float(latency), keep_requests=100)
         model.cache_identity = f"{model.name}#{hashlib.sha256(json.dumps(replies).encode()).hexdigest()[:16]}"
         return model
 
@@ -88,12 +121,20 @@ class ScriptedModel:
     def _next_reply(self, request: CompletionRequest) -> Reply:
         if callable(self._replies):
             return self._replies(request)
-        index = len(self.requests) - 1
-        if index >= len(self._replies):
+        tool: str | None = None
+        script = self._replies
+        if isinstance(script, dict):
+            tool = tool_asked_for(request)
+            if tool not in script:
+                raise ModelError(f"{self.name}: no replies scripted for tool {tool!r}")
+            script = script[tool]
+        index = self._served.get(tool, 0)
+        self._served[tool] = index + 1
+        if index >= len(script):
             if not self._repeat_last:
-                raise ModelError(f"{self.name}: script ran out after {len(self._replies)} replies")
-            index = len(self._replies) - 1
-        return self._replies[index]
+                raise ModelError(f"{self.name}: script ran out after {len(script)} replies")
+            index = len(script) - 1
+        return script[index]
 
     def __repr__(self) -> str:
         return f"ScriptedModel(name={json.dumps(self.name)}, served={len(self.requests)})"

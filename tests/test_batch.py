@@ -1,0 +1,219 @@
+"""Batches: bounded concurrency, resume, a clean Ctrl-C, and the run's reports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.conftest import GOOD_SLUGIFY, SLUG_SPEC
+from tests.sandbox_support import requires_sandbox
+from toolfoundry.batch import BatchRunner
+from toolfoundry.cli import app
+from toolfoundry.context import ContextBuilder
+from toolfoundry.fallback import FallbackPolicy
+from toolfoundry.generator import LLMCodeGenerator
+from toolfoundry.models.base import Completion, CompletionRequest
+from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
+from toolfoundry.parsing import ToolSpecificationParser
+from toolfoundry.prompting import PromptBuilder
+
+DOUBLE_SPEC = {
+    "name": "double",
+    "description": "Twice a number.",
+    "input_params": [{"name": "n", "type": "int"}],
+    "output_type": "int",
+    "examples": [{"input": {"n": 21}, "output": 42}],
+}
+GOOD_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 2\n```'
+WRONG_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 3\n```'
+
+
+def numbered_specs(count: int) -> list[dict]:
+    """`count` small distinct specs: add_<i>(n) = n + i."""
+    return [
+        {
+            "name": f"add_{index}",
+            "description": f"Add {index} to a number.",
+            "input_params": [{"name": "n", "type": "int"}],
+            "output_type": "int",
+            "examples": [{"input": {"n": 1}, "output": 1 + index}],
+        }
+        for index in range(count)
+    ]
+
+
+def numbered_replies(count: int) -> dict[str, list[str]]:
+    return {
+        f"add_{index}": [f'```python\ndef add_{index}(n: int) -> int:\n    """Add."""\n    return n + {index}\n```']
+        for index in range(count)
+    }
+
+
+def run(*arguments: object):
+    return CliRunner().invoke(app, [str(argument) for argument in arguments])
+
+
+@pytest.fixture
+def spec_folder(tmp_path: Path):
+    def _folder(*specs: dict) -> Path:
+        folder = tmp_path / "specs"
+        folder.mkdir(exist_ok=True)
+        for spec in specs:
+            (folder / f"{spec['name']}.yaml").write_text(yaml.safe_dump(spec))
+        return folder
+
+    return _folder
+
+
+@pytest.fixture
+def scripted_file(tmp_path: Path):
+    def _file(replies: dict[str, list[str]], latency_s: float = 0.0, name: str = "replies.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"replies": replies, "latency_s": latency_s}))
+        return f"scripted:{path}"
+
+    return _file
+
+
+def test_a_per_tool_script_answers_each_tool_with_its_own_replies() -> None:
+    model = ScriptedModel({"slugify": ["s1", "s2"], "double": ["d1"]})
+
+    def ask(raw: dict) -> str:
+        spec = ToolSpecificationParser().parse(raw)
+        request = CompletionRequest(
+            messages=PromptBuilder().build_prompt(spec, ContextBuilder().build_context(spec)).messages
+        )
+        assert tool_asked_for(request) == spec.name
+        return asyncio.run(model.complete(request)).text
+
+    assert [ask(DOUBLE_SPEC), ask(SLUG_SPEC), ask(DOUBLE_SPEC), ask(SLUG_SPEC), ask(SLUG_SPEC)] == [
+        "d1",
+        "s1",
+        "d1",
+        "s2",
+        "s2",
+    ]
+    other = {**DOUBLE_SPEC, "name": "triple"}
+    with pytest.raises(Exception, match="no replies scripted for tool 'triple'"):
+        ask(other)
+
+
+class InFlightCounter(ScriptedModel):
+    """Counts calls in progress at once."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = self.peak = 0
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await super().complete(request)
+        finally:
+            self.in_flight -= 1
+
+
+@requires_sandbox
+def test_specs_run_concurrently_up_to_the_limit_and_no_further(tmp_path: Path) -> None:
+    specs = [ToolSpecificationParser().parse(spec) for spec in numbered_specs(7)]
+    model = InFlightCounter(numbered_replies(7), latency_s=0.5)
+    generator = LLMCodeGenerator.create(model=model, policy=FallbackPolicy(rounds=1, samples_per_round=1))
+    seen: list[tuple[str, str]] = []
+    runner = BatchRunner(generator, tmp_path, concurrency=3, on_change=lambda s: seen.append((s.tool, s.state)))
+    summaries = asyncio.run(runner.run(specs))
+    assert model.peak == 3  # overlapped, and never more than asked
+    assert [summary.status for summary in summaries] == ["verified"] * 7
+    assert all((tmp_path / f"add_{index}.py").is_file() for index in range(7))
+    for index in range(7):  # every tool went queued -> generating -> done, in that order
+        states = [state for tool, state in seen if tool == f"add_{index}"]
+        assert states[0] == "queued" and states[-1] == "done" and "generating" in states
+
+
+@requires_sandbox
+def test_a_second_run_skips_tools_verified_with_the_same_spec_and_model(
+    spec_folder, scripted_file, tmp_path: Path
+) -> None:
+    specs = spec_folder(SLUG_SPEC, DOUBLE_SPEC)
+    model = scripted_file({"slugify": [GOOD_SLUGIFY], "double": [WRONG_DOUBLE]})
+    out = tmp_path / "tools"
+    first = run("generate", specs, "-o", out, "--model", model, "--no-library", "--rounds", "1", "--samples", "1")
+    assert first.exit_code == 1, first.output
+    written = (out / "slugify.py").stat().st_mtime_ns
+
+    second = run("generate", specs, "-o", out, "--model", model, "--no-library", "--rounds", "1", "--samples", "1")
+    assert second.exit_code == 1
+    tools = {tool["tool"]: tool for tool in json.loads((out / "report.json").read_text())["tools"]}
+    assert tools["slugify"]["state"] == "skipped" and tools["slugify"]["tokens"] == 0
+    assert tools["double"]["state"] == "done" and tools["double"]["status"] == "unverified"  # not verified: tried again
+    assert (out / "slugify.py").stat().st_mtime_ns == written
+    assert json.loads((out / "report.json").read_text())["summary"]["skipped"] == 1
+
+    # A changed spec, another model, or --no-resume: generated again.
+    (specs / "slugify.yaml").write_text(yaml.safe_dump({**SLUG_SPEC, "description": "A URL slug of a title."}))
+    third = run("generate", specs, "-o", out, "--model", model, "--no-library", "--json")
+    assert {t["tool"]: t["state"] for t in json.loads(third.stdout)["tools"]}["slugify"] == "done"
+    other_model = scripted_file({"slugify": [GOOD_SLUGIFY], "double": [GOOD_DOUBLE]}, name="other.yaml")
+    fourth = run("generate", specs, "-o", out, "--model", other_model, "--no-library", "--json")
+    assert [t["state"] for t in json.loads(fourth.stdout)["tools"]] == ["done", "done"]
+    fifth = run("generate", specs, "-o", out, "--model", other_model, "--no-library", "--json")
+    assert [t["state"] for t in json.loads(fifth.stdout)["tools"]] == ["skipped", "skipped"]
+    assert fifth.exit_code == 0
+    sixth = run("generate", specs, "-o", out, "--model", other_model, "--no-library", "--no-resume", "--json")
+    assert [t["state"] for t in json.loads(sixth.stdout)["tools"]] == ["done", "done"]
+
+
+def _toolfoundry() -> str:
+    return str(Path(sys.executable).parent / "toolfoundry")
+
+
+@requires_sandbox
+def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(spec_folder, scripted_file, tmp_path: Path) -> None:
+    specs = spec_folder(*numbered_specs(4))
+    out = tmp_path / "tools"
+    model = scripted_file(numbered_replies(4), latency_s=1.5)
+    command = [_toolfoundry(), "generate", str(specs), "-o", str(out), "--model", model, "--concurrency", "1"]
+    # Its own session, so Ctrl-C reaches the whole process group, sandboxes included, as in a terminal.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "add_0.report.json").exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the first tool never finished"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, (stdout, stderr)
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert json.loads((out / "add_0.report.json").read_text())["status"] == "verified"
+    assert "def add_0(n: int) -> int:" in (out / "add_0.py").read_text()
+    run_report = json.loads((out / "report.json").read_text())
+    assert run_report["interrupted"] is True
+    assert run_report["summary"]["verified"] >= 1 and run_report["summary"]["not_finished"] >= 1
+    assert (out / "report.html").is_file()
+    for name in os.listdir(out):  # nothing half-written: every file is a whole module or report
+        assert not name.startswith("."), name
+        if name.endswith(".json"):
+            json.loads((out / name).read_text())
+    unfinished = [tool["tool"] for tool in run_report["tools"] if tool["state"] in {"queued", "generating"}]
+    assert unfinished and not any((out / f"{name}.py").exists() for name in unfinished)
+
+    # The next run picks up where it stopped: finished tools are skipped, the rest generated.
+    rerun = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300)
+    states = {tool["tool"]: tool["state"] for tool in json.loads(rerun.stdout)["tools"]}
+    assert states["add_0"] == "skipped" and all(states[name] == "done" for name in unfinished)
