@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import json
 import re
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -69,7 +68,8 @@ class ScriptedModel:
         self._repeat_last = repeat_last
         self._served: dict[str | None, int] = {}  # replies served so far, per tool (None: the single list)
         # Every request, or the last `keep_requests` of them (long batches need not hold every prompt).
-        self.requests: deque[CompletionRequest] = deque(maxlen=keep_requests)
+        self.requests: list[CompletionRequest] = []
+        self._keep_requests = keep_requests
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
@@ -106,6 +106,8 @@ class ScriptedModel:
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.requests.append(request)
+        if self._keep_requests is not None and len(self.requests) > self._keep_requests:
+            del self.requests[0]
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         reply = self._next_reply(request)
