@@ -1,14 +1,17 @@
 """Many specs at once: concurrent generation on one event loop, live progress, resume, clean interruption.
 
-Model calls overlap on the event loop; checks (sandbox, bandit) run in worker threads so they use the cores
-without blocking it. Each finished tool is written at once (atomically) and only a small summary stays in
-memory, so a run of hundreds of specs holds no more than a few tools' attempts at a time.
+`concurrency` caps the model calls in flight. Checks (sandbox runs, bandit) run in worker threads, so they
+use the cores without blocking the event loop, and a few more specs than there are call slots are in
+progress at once: while one spec's candidate is checked, another's call takes its slot. Each finished tool
+is written at once (atomically) and only a small summary stays in memory, so a run of hundreds of specs
+holds no more than that window's attempts at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -82,13 +85,20 @@ class BatchRunner:
         for summary in self.summaries.values():
             self._changed(summary)
         self.generator.fallback_manager.observer = self._observe
-        slots = asyncio.Semaphore(self.concurrency)
+        self.generator.llm_service.call_slots = asyncio.Semaphore(self.concurrency)
+        queue = iter(specs)
 
-        async def one(spec: ToolSpec) -> None:
-            async with slots:
+        async def worker() -> None:
+            for spec in queue:  # the workers share one iterator: each spec is taken once
                 await self._generate(spec)
 
-        await asyncio.gather(*(one(spec) for spec in specs))
+        # Specs in progress: two per call slot (one calling, one being checked: calls end in waves) and two per
+        # core. A fixed set of workers, not a task per spec, so memory does not grow with the specs waiting.
+        workers = 2 * self.concurrency + 2 * (os.cpu_count() or 1)
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(workers, len(specs)))))
+        finally:
+            self.generator.llm_service.call_slots = None
         return list(self.summaries.values())
 
     async def _generate(self, spec: ToolSpec) -> None:

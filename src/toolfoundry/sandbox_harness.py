@@ -14,9 +14,7 @@ import math
 import os
 import resource
 import signal
-import socket
 import sys
-import threading
 import traceback
 
 CANDIDATE = "/sandbox/candidate.py"
@@ -62,6 +60,8 @@ def short_traceback(error):
 
 
 def _pump(source, target):
+    import socket
+
     try:
         while True:
             chunk = source.recv(65536)
@@ -74,6 +74,9 @@ def _pump(source, target):
 
 
 def _relay(listener, path):
+    import socket
+    import threading
+
     while True:
         inside, _ = listener.accept()
         outside = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -88,6 +91,11 @@ def _relay(listener, path):
 
 def open_forwards(forwards):
     """Listen on each declared host:port inside the sandbox and relay to the parent's Unix socket."""
+    if not forwards:
+        return  # most tools: no network, and no socket or threading imports to pay for at every start
+    import socket
+    import threading
+
     for forward in forwards:
         family = socket.AF_INET6 if ":" in forward["host"] else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)

@@ -11,6 +11,7 @@ injectable so tests assert waits without waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -112,6 +113,8 @@ class LLMService:
         self.ledger = UsageLedger()
         self.breakers: dict[str, CircuitBreaker] = {}
         self.rate_limiters: dict[str, RateLimiter] = {}
+        # At most this many calls in flight across every provider (a batch's --concurrency); None: no cap.
+        self.call_slots: asyncio.Semaphore | None = None
         self._sleep = sleep
         self._clock = clock
         self._rng = random.Random(seed)
@@ -183,7 +186,7 @@ class LLMService:
             breaker.before_call()
             call_started = self._clock()
             try:
-                async with limiter:
+                async with self.call_slots or contextlib.nullcontext(), limiter:
                     await limiter.admit(
                         sum(model.count_tokens(m.content) for m in request.messages) + request.max_tokens
                     )

@@ -7,6 +7,7 @@ an entry in TARGETS. Wrappers import the tool's module, which is always written.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -168,9 +169,20 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
+@functools.cache
+def _ruff() -> list[str]:
+    # The ruff binary itself: `python -m ruff` would start an interpreter first, for every tool of a batch.
+    try:
+        from ruff.__main__ import find_ruff_bin
+
+        return [str(find_ruff_bin())]
+    except (ImportError, FileNotFoundError):
+        return [sys.executable, "-m", "ruff"]
+
+
 def ruff_clean(source: str, filename: str) -> str:
     """`ruff format` then `ruff check` on generated Python; a failure is a bug in a template, raised loudly."""
-    command = [sys.executable, "-m", "ruff"]
+    command = _ruff()
     formatted = subprocess.run(
         [*command, "format", "--isolated", "--line-length", "120", "--stdin-filename", filename, "-"],
         input=source,
@@ -218,9 +230,7 @@ def format_python(source: str, filename: str) -> str:
     """`ruff format` alone, for code a model wrote: formatting never changes meaning; lint is not ours to fix."""
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "ruff",
+            *_ruff(),
             "format",
             "--isolated",
             "--line-length",
