@@ -17,6 +17,14 @@ SLUG_SPEC = {
     "output_type": "str",
     "examples": [{"input": {"text": "Hello World"}, "output": "hello-world"}],
 }
+# A second small spec, for runs of more than one tool.
+DOUBLE_SPEC = {
+    "name": "double",
+    "description": "Twice a number.",
+    "input_params": [{"name": "n", "type": "int"}],
+    "output_type": "int",
+    "examples": [{"input": {"n": 21}, "output": 42}],
+}
 GOOD_SLUGIFY = '''```python
 import re
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import GOOD_SLUGIFY, SLUG_SPEC
+from tests.conftest import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC
 from tests.sandbox_support import requires_sandbox
 from toolfoundry.batch import BatchRunner
 from toolfoundry.cli import app
@@ -27,13 +27,6 @@ from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
 from toolfoundry.parsing import ToolSpecificationParser
 from toolfoundry.prompting import PromptBuilder
 
-DOUBLE_SPEC = {
-    "name": "double",
-    "description": "Twice a number.",
-    "input_params": [{"name": "n", "type": "int"}],
-    "output_type": "int",
-    "examples": [{"input": {"n": 21}, "output": 42}],
-}
 GOOD_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 2\n```'
 WRONG_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 3\n```'
 

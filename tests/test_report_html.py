@@ -12,19 +12,12 @@ import yaml
 from playwright.sync_api import Page, sync_playwright
 from typer.testing import CliRunner
 
-from tests.conftest import GOOD_SLUGIFY, SLUG_SPEC
+from tests.conftest import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC
 from tests.sandbox_support import requires_sandbox
 from toolfoundry.cli import app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-DOUBLE_SPEC = {
-    "name": "double",
-    "description": "Twice a number.",
-    "input_params": [{"name": "n", "type": "int"}],
-    "output_type": "int",
-    "examples": [{"input": {"n": 21}, "output": 42}],
-}
 # Model output that tries to act in the page: it must show as text, never run.
 HOSTILE = (
     '```python\ndef double(n: int) -> int:\n    """Twice n."""\n'

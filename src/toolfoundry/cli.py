@@ -165,7 +165,7 @@ def generate(
         bool, typer.Option("--library/--no-library", help="reuse, retrieve from and add to the tool library")
     ] = True,
     fresh: Annotated[bool, typer.Option(help="generate even when the library holds this exact spec")] = False,
-    concurrency: Annotated[int, typer.Option(min=1, help="specs generated at once")] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, help="model calls in flight at once")] = 4,
     resume: Annotated[
         bool, typer.Option("--resume/--no-resume", help="skip tools verified before with the same spec and model")
     ] = True,
@@ -234,8 +234,9 @@ def generate(
         except KeyboardInterrupt:
             # Finished tools are on disk already (written atomically); say what happened and keep them.
             interrupted, summaries = True, list(runner.summaries.values())
-    written = [spec for spec in tool_specs if (output / f"{spec.name}.py").is_file()]
-    for filename, text in render_targets(targets, written).items():
+    # Tools this run finished: a module left by an earlier run for a spec that failed now does not count.
+    finished = {summary.tool for summary in summaries if summary.state in {"done", "skipped"}}
+    for filename, text in render_targets(targets, [spec for spec in tool_specs if spec.name in finished]).items():
         write_atomically(output / filename, text)
     run = run_report(
         summaries,
@@ -251,10 +252,7 @@ def generate(
     elif progress is None:
         _print_summary(summaries)
     if interrupted:
-        stderr.print(
-            f"interrupted: {sum(s.state in {'done', 'skipped'} for s in summaries)} tool(s) finished "
-            f"and kept in {output}"
-        )
+        stderr.print(f"interrupted: {len(finished)} tool(s) finished and kept in {output}")
         raise typer.Exit(130)
     raise typer.Exit(EXIT_VERIFIED if all(s.status == "verified" for s in summaries) else EXIT_UNVERIFIED)
 
