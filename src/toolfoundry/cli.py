@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -236,17 +237,22 @@ def generate(
             interrupted, summaries = True, list(runner.summaries.values())
     # Tools this run finished: a module left by an earlier run for a spec that failed now does not count.
     finished = {summary.tool for summary in summaries if summary.state in {"done", "skipped"}}
-    for filename, text in render_targets(targets, [spec for spec in tool_specs if spec.name in finished]).items():
-        write_atomically(output / filename, text)
-    run = run_report(
-        summaries,
-        model=generator.models[0].name,
-        seconds=time.monotonic() - started,
-        interrupted=interrupted,
-        service=generator.llm_service.snapshot(),
-    )
-    write_atomically(output / "report.json", json.dumps(run, indent=2) + "\n")
-    write_html_report(output, run)
+    # The run is over: a Ctrl-C now would only cut the last reports short, so it is ignored while they are written.
+    previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for filename, text in render_targets(targets, [spec for spec in tool_specs if spec.name in finished]).items():
+            write_atomically(output / filename, text)
+        run = run_report(
+            summaries,
+            model=generator.models[0].name,
+            seconds=time.monotonic() - started,
+            interrupted=interrupted,
+            service=generator.llm_service.snapshot(),
+        )
+        write_atomically(output / "report.json", json.dumps(run, indent=2) + "\n")
+        write_html_report(output, run)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
     if as_json:
         print(json.dumps(run, indent=2))
     elif progress is None:
