@@ -1,23 +1,28 @@
 """The offline model's speed through toolfoundry against calling llama.cpp directly, as a ratio.
 
-Run: .venv/bin/python benchmarks/local_model_speed.py [--runs N] [--max-tokens N]
+Run: .venv/bin/python benchmarks/local_model_speed.py [--runs N] [--calls N] [--max-tokens N]
 
-Both sides use the same loaded SmolLM2 (one llama.cpp context), the same formatted prompt, temperature 0
-and the same token limit, so they generate the same tokens; runs are interleaved and medians reported.
-"toolfoundry" is the whole path a pipeline call takes: LLMService (budgets, breaker, limiter, retry loop)
-and LocalModel (chat template, a worker thread, the deadline check on every token).
+Both sides load the same SmolLM2 file, format the same prompt with its chat template, and generate at
+temperature 0 with the same token limit, so they produce the same tokens. "direct" is what a user of
+llama-cpp-python writes: `Llama.create_completion` from the main thread. "toolfoundry" is the whole path a
+pipeline call takes: LLMService (budgets, breaker, limiter, retry loop) and LocalModel (chat template, its own
+thread, the deadline check on every token), from a running event loop.
+
+Each side runs in a fresh process of its own, alternating, one warm-up call then `--calls` measured calls per
+process; the ratio is of the medians in one run. Separate processes matter: llama.cpp computes with OpenMP,
+whose thread team belongs to the calling thread, and once two threads of one process have called it, calls
+run at about 60% speed (which is why LocalModel makes every call from one thread).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
+import sys
 import time
-
-from toolfoundry.models.base import CompletionRequest, Message
-from toolfoundry.models.local import LocalModel
-from toolfoundry.service import LLMService
 
 PROMPT = (
     "Write the Python function `word_lengths` that returns the length of every word in a sentence.\n"
@@ -25,43 +30,71 @@ PROMPT = (
 )
 
 
+def measure(side: str, calls: int, max_tokens: int) -> None:
+    """In a child process: tokens per second of each call on one side, as one JSON line."""
+    from toolfoundry.models.base import CompletionRequest, Message
+    from toolfoundry.models.local import LocalModel
+    from toolfoundry.service import LLMService
+
+    model = LocalModel()
+    request = CompletionRequest(
+        messages=(Message(role="user", content=PROMPT),), temperature=0.0, max_tokens=max_tokens, seed=0
+    )
+    if side == "direct":
+        formatted = model._formatter(messages=[message.model_dump() for message in request.messages])
+        stop = [formatted.stop] if isinstance(formatted.stop, str) else list(formatted.stop or [])
+
+        def one_call() -> int:
+            result = model._llama.create_completion(
+                prompt=formatted.prompt, max_tokens=max_tokens, temperature=0.0, seed=0, stop=stop
+            )
+            return result["usage"]["completion_tokens"]
+    else:
+        service = LLMService()
+        loop = asyncio.new_event_loop()
+
+        def one_call() -> int:
+            return loop.run_until_complete(service.complete(model, request)).usage.completion_tokens
+
+    one_call()  # warm up: the first call also fills llama.cpp's buffers
+    rates, tokens = [], set()
+    for _ in range(calls):
+        started = time.perf_counter()
+        count = one_call()
+        rates.append(count / (time.perf_counter() - started))
+        tokens.add(count)
+    print(json.dumps({"rates": rates, "tokens": sorted(tokens)}))
+
+
+def in_child(side: str, calls: int, max_tokens: int) -> dict:
+    command = [sys.executable, __file__, "--side", side, "--calls", str(calls), "--max-tokens", str(max_tokens)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=4, help="processes per side, alternating")
+    parser.add_argument("--calls", type=int, default=5, help="measured calls per process")
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--side", choices=["direct", "toolfoundry"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    model = LocalModel()
-    service = LLMService()
-    request = CompletionRequest(
-        messages=(Message(role="user", content=PROMPT),), temperature=0.0, max_tokens=args.max_tokens, seed=0
-    )
-    formatted = model._formatter(messages=[message.model_dump() for message in request.messages])
-    stop = [formatted.stop] if isinstance(formatted.stop, str) else list(formatted.stop or [])
-
-    def direct() -> tuple[int, float]:
-        started = time.perf_counter()
-        result = model._llama.create_completion(
-            prompt=formatted.prompt, max_tokens=args.max_tokens, temperature=0.0, seed=0, stop=stop
-        )
-        return result["usage"]["completion_tokens"], time.perf_counter() - started
-
-    def through_toolfoundry() -> tuple[int, float]:
-        started = time.perf_counter()
-        completion = asyncio.run(service.complete(model, request))
-        return completion.usage.completion_tokens, time.perf_counter() - started
-
-    direct(), through_toolfoundry()  # warm up both paths
-    direct_rates, ours_rates, tokens = [], [], set()
+    if args.side:
+        measure(args.side, args.calls, args.max_tokens)
+        return
+    rates: dict[str, list[float]] = {"direct": [], "toolfoundry": []}
+    tokens: set[int] = set()
     for _ in range(args.runs):
-        for measure, rates in ((direct, direct_rates), (through_toolfoundry, ours_rates)):
-            count, seconds = measure()
-            tokens.add(count)
-            rates.append(count / seconds)
-    direct_rate, ours_rate = statistics.median(direct_rates), statistics.median(ours_rates)
+        for side, side_rates in rates.items():
+            result = in_child(side, args.calls, args.max_tokens)
+            side_rates += result["rates"]
+            tokens.update(result["tokens"])
+    direct, ours = statistics.median(rates["direct"]), statistics.median(rates["toolfoundry"])
+    calls = args.runs * args.calls
     print(f"completion tokens per call       : {sorted(tokens)}")
-    print(f"llama.cpp direct                 : {direct_rate:7.1f} tokens/s (median of {args.runs})")
-    print(f"through LLMService + LocalModel  : {ours_rate:7.1f} tokens/s (median of {args.runs})")
-    print(f"ratio                            : {ours_rate / direct_rate:7.1%}")
+    print(f"llama.cpp direct                 : {direct:7.1f} tokens/s (median of {calls})")
+    print(f"through LLMService + LocalModel  : {ours:7.1f} tokens/s (median of {calls})")
+    print(f"ratio                            : {ours / direct:7.1%}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The offline default model, SmolLM2-135M-Instruct, run for real by llama.cpp in this process."""
 
 import asyncio
+import threading
 
 import pytest
 
@@ -37,6 +38,31 @@ def test_a_completion_reports_usage_and_is_repeatable_at_temperature_zero(model)
     assert first.text and first.text == second.text
     assert first.usage.prompt_tokens > 10 and 0 < first.usage.completion_tokens <= 24
     assert first.model == "local:smollm2"
+
+
+def test_every_call_runs_on_the_models_one_thread(model, monkeypatch) -> None:
+    # llama.cpp's OpenMP team belongs to the calling thread: calls from a second thread run at about 60% speed
+    # (benchmarks/local_model_speed.py), so however the pipeline calls, one thread makes every llama.cpp call.
+    callers: list[threading.Thread] = []
+    original = model._complete_blocking
+
+    def recording(request):
+        callers.append(threading.current_thread())
+        return original(request)
+
+    monkeypatch.setattr(model, "_complete_blocking", recording)
+
+    async def from_a_worker_thread():
+        return await asyncio.to_thread(lambda: asyncio.run(model.complete(REQUEST)))
+
+    async def two_at_once():
+        return await asyncio.gather(model.complete(REQUEST), model.complete(REQUEST))
+
+    asyncio.run(model.complete(REQUEST))
+    asyncio.run(from_a_worker_thread())
+    asyncio.run(two_at_once())
+    assert len(callers) == 4 and len(set(callers)) == 1
+    assert callers[0] is not threading.main_thread()
 
 
 def test_a_prefill_is_continued(model) -> None:

@@ -5,9 +5,6 @@ Protocol: a JSON job on stdin; one line per result on stdout, each starting with
 text the candidate prints cannot pass for a result. The parent compares values; this only reports them.
 """
 
-import contextlib
-import copy
-import importlib.util
 import io
 import json
 import math
@@ -15,9 +12,11 @@ import os
 import resource
 import signal
 import sys
-import traceback
+import types
 
-CANDIDATE = "/sandbox/candidate.py"
+CANDIDATE = "candidate.py"  # the name the code goes by in tracebacks (it comes in the job, not a file)
+# Only what every run needs is imported at the start (each import costs a sandbox start a millisecond or
+# more); what failures need is imported when one happens.
 
 
 class ExampleTimeout(BaseException):
@@ -45,15 +44,32 @@ def normalise(value, depth=0):
         return [normalise(item, depth + 1) for item in value]
     if isinstance(value, set | frozenset):
         items = [normalise(item, depth + 1) for item in value]
-        with contextlib.suppress(TypeError):
+        try:  # noqa: SIM105 (contextlib would cost every sandbox start an import)
             items.sort()
+        except TypeError:
+            pass  # mixed types keep their order
         return items
     if isinstance(value, dict):
         return {str(key): normalise(item, depth + 1) for key, item in value.items()}
     return {"__repr__": repr(value)[:500]}
 
 
-def short_traceback(error):
+class Silenced:
+    """While the candidate runs, what it prints goes nowhere: stdout carries the results."""
+
+    def __enter__(self):
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+
+    def __exit__(self, *exc_info):
+        sys.stdout, sys.stderr = self.saved
+
+
+def short_traceback(error, source):
+    import linecache
+    import traceback
+
+    linecache.cache[CANDIDATE] = (len(source), None, source.splitlines(True), CANDIDATE)  # None: never stale
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == CANDIDATE]
     lines = [f"  line {frame.lineno}, in {frame.name}: {frame.line}" for frame in frames[-3:]]
     return "\n".join([*lines, f"{type(error).__name__}: {str(error)[:300]}"])
@@ -105,12 +121,25 @@ def open_forwards(forwards):
         threading.Thread(target=_relay, args=(listener, forward["socket"]), daemon=True).start()
 
 
+def load_candidate(code):
+    """Run the candidate's source as module `candidate`: it comes in the job, so a sandbox can start (and
+    import this harness) before the candidate exists. Tracebacks still show its lines, named CANDIDATE."""
+    module = types.ModuleType("candidate")
+    module.__file__ = CANDIDATE
+    sys.modules["candidate"] = module  # dataclasses and pickle look their module up here
+    with Silenced():
+        exec(compile(code, CANDIDATE, "exec"), module.__dict__)
+    return module
+
+
 def emit(nonce, record):
     sys.__stdout__.write(nonce + json.dumps(record) + "\n")
     sys.__stdout__.flush()
 
 
 def main():
+    sys.__stdout__.write("ready\n")  # the parent prefers a sandbox that got this far (no nonce: not a result)
+    sys.__stdout__.flush()
     job = json.loads(sys.stdin.read())
     sys.path.extend(job.get("sys_path", []))  # started with -S: packages are reachable, .pth files not run
     nonce = job["nonce"]
@@ -118,10 +147,7 @@ def main():
     open_forwards(job.get("forwards", []))
     set_limits(job["limits"])
     try:
-        spec = importlib.util.spec_from_file_location("candidate", CANDIDATE)
-        module = importlib.util.module_from_spec(spec)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            spec.loader.exec_module(module)
+        module = load_candidate(job["code"])
         function = getattr(module, job["function"])
     except BaseException as error:  # any failure to import is a result, not a crash
         emit(
@@ -130,7 +156,7 @@ def main():
                 "index": -1,
                 "status": "import-error",
                 "exception": type(error).__name__,
-                "traceback": short_traceback(error),
+                "traceback": short_traceback(error, job["code"]),
             },
         )
         return
@@ -146,8 +172,8 @@ def main():
         record = {"index": example["index"]}
         signal.setitimer(signal.ITIMER_REAL, job["example_timeout"])
         try:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                value = function(**copy.deepcopy(example["input"]))
+            with Silenced():
+                value = function(**example["input"])  # parsed from the job for this call alone
             signal.setitimer(signal.ITIMER_REAL, 0)
             record |= {"status": "returned", "value": normalise(value), "repr": repr(value)[:500]}
         except ExampleTimeout:
@@ -158,10 +184,14 @@ def main():
                 "status": "raised",
                 "exception": type(error).__name__,
                 "mro": [cls.__name__ for cls in type(error).__mro__],
-                "traceback": short_traceback(error),
+                "traceback": short_traceback(error, job["code"]),
             }
         emit(nonce, record)
 
 
 if __name__ == "__main__":
     main()
+    # The results are out: skip the interpreter's teardown (a few milliseconds of every run), and whatever
+    # threads or atexit hooks the candidate left behind with it.
+    sys.__stdout__.flush()
+    os._exit(0)

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ _CHATML = (
 
 # llama.cpp contexts are not thread-safe and cost memory to create: one per file per process.
 _LOADED: dict[tuple[str, int], Any] = {}
+# And one thread runs every call on it. llama.cpp computes with OpenMP, whose thread team belongs to the
+# calling thread; once a second thread's team exists, the idle one spins and a call runs at about 60% speed
+# (benchmarks/local_model_speed.py). A single caller keeps a single team.
+_CALLER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolfoundry-llama")
 _LOAD_LOCK = threading.Lock()
 
 
@@ -80,7 +85,7 @@ def _load(path: Path, context_window: int) -> Any:
 
 
 class LocalModel:
-    """A GGUF model in this process. Costs nothing; a call blocks one worker thread, never the event loop."""
+    """A GGUF model in this process. Costs nothing; a call blocks the model's own thread, never the event loop."""
 
     supports_prefill = True
     usd_per_million_tokens = (0.0, 0.0)
@@ -113,7 +118,7 @@ class LocalModel:
             return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        return await asyncio.to_thread(self._complete_blocking, request)
+        return await asyncio.get_running_loop().run_in_executor(_CALLER, self._complete_blocking, request)
 
     def _complete_blocking(self, request: CompletionRequest) -> Completion:
         from llama_cpp import StoppingCriteriaList
