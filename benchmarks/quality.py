@@ -31,6 +31,7 @@ from toolfoundry.generator import LLMCodeGenerator
 from toolfoundry.models import load_model
 from toolfoundry.models.base import ChatModel, CompletionRequest, Message
 from toolfoundry.parsing import ToolSpecificationParser
+from toolfoundry.prompting import PROMPT_STYLES
 from toolfoundry.service import LLMService
 from toolfoundry.spec import Example, ToolSpec
 
@@ -139,11 +140,18 @@ def summarize(mode: str, model: str, rows: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-async def run(mode: str, model_name: str, names: list[str] | None, policy: FallbackPolicy) -> dict[str, Any]:
+async def run(
+    mode: str, model_name: str, names: list[str] | None, policy: FallbackPolicy, prompt_style: str | None
+) -> dict[str, Any]:
     model = load_model(model_name)
     runner = SandboxRunner()
     generator = LLMCodeGenerator.create(
-        model=model, policy=policy, runner=runner, llm_service=LLMService(), library=None
+        model=model,
+        policy=policy,
+        runner=runner,
+        llm_service=LLMService(),
+        library=None,
+        prompt_style=prompt_style,
     )
     rows = []
     for spec, heldout in load_quality_set(names):
@@ -152,7 +160,9 @@ async def run(mode: str, model_name: str, names: list[str] | None, policy: Fallb
         row = {"tool": spec.name, "tool_type": spec.effective_tool_type.value, "passed": passed, "cases": cases}
         rows.append(row | {key: result[key] for key in ("status", "tokens", "seconds", "calls")})
         print(f"{mode:9} {spec.name:24} {result['status']:10} held-out {passed}/{cases}", file=sys.stderr)
-    return summarize(mode, model_name, rows)
+    summary = summarize(mode, model_name, rows)
+    summary["prompt_style"] = "plain" if mode == "baseline" else generator.prompt_builder.style
+    return summary
 
 
 def table(summaries: list[dict[str, Any]]) -> str:
@@ -184,19 +194,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=FallbackPolicy.rounds)
     parser.add_argument("--samples", type=int, default=FallbackPolicy.samples_per_round)
     parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument("--prompt-style", choices=PROMPT_STYLES, help="default: the model's own preference")
     args = parser.parse_args()
     policy = FallbackPolicy(rounds=args.rounds, samples_per_round=args.samples, max_tokens_per_call=MAX_TOKENS)
     modes = ["baseline", "pipeline"] if args.mode == "both" else [args.mode]
     args.results.mkdir(parents=True, exist_ok=True)
     summaries = []
     for mode in modes:
-        summary = asyncio.run(run(mode, args.model, args.only, policy))
+        summary = asyncio.run(run(mode, args.model, args.only, policy, args.prompt_style))
         summary["policy"] = (
             {"rounds": 1, "samples_per_round": 1}
             if mode == "baseline"
             else {"rounds": policy.rounds, "samples_per_round": policy.samples_per_round}
         )
         label = mode if mode == "baseline" else f"pipeline-{policy.rounds}x{policy.samples_per_round}"
+        label += "-compact" if summary["prompt_style"] == "compact" else ""
         summary["mode"] = label
         (args.results / f"quality-{label}.json").write_text(json.dumps(summary, indent=2) + "\n")
         summaries.append(summary)

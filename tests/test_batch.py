@@ -26,6 +26,7 @@ from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
 from toolfoundry.parsing import ToolSpecificationParser
 from toolfoundry.prompting import PromptBuilder
+from toolfoundry.service import LLMService
 
 GOOD_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 2\n```'
 WRONG_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 3\n```'
@@ -212,3 +213,33 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(spec_folder, scripte
     rerun = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300)
     states = {tool["tool"]: tool["state"] for tool in json.loads(rerun.stdout)["tools"]}
     assert states[done] == "skipped" and all(states[name] == "done" for name in unfinished)
+
+
+def test_the_prompt_style_follows_the_model_and_a_new_style_is_not_skipped(
+    spec_folder, scripted_file, tmp_path: Path
+) -> None:
+    specs = spec_folder(SLUG_SPEC)
+    model = scripted_file({"slugify": [GOOD_SLUGIFY]})
+    out = tmp_path / "tools"
+    common = ("--model", model, "--no-library", "--json")
+    first = run("generate", specs, "-o", out, *common, "--prompt-style", "compact")
+    assert first.exit_code == 0, first.output
+    report = json.loads((out / "slugify.report.json").read_text())
+    assert report["prompt_version"] == "1-compact" and json.loads(first.stdout)["prompt_version"] == "1-compact"
+    again = run("generate", specs, "-o", out, *common, "--prompt-style", "compact")
+    assert [t["state"] for t in json.loads(again.stdout)["tools"]] == ["skipped"]
+    full = run("generate", specs, "-o", out, *common)  # a scripted model prefers the full prompt
+    assert [t["state"] for t in json.loads(full.stdout)["tools"]] == ["done"]
+    assert json.loads((out / "slugify.report.json").read_text())["prompt_version"] == "1"
+
+
+def test_a_model_that_prefers_the_compact_prompt_gets_it_and_its_replies_by_tool() -> None:
+    model = ScriptedModel({"slugify": [GOOD_SLUGIFY]}, prompt_style="compact", keep_requests=5)
+    generator = LLMCodeGenerator.create(model=model, llm_service=LLMService(), library=None)
+    tool = asyncio.run(generator.generate_code(ToolSpecificationParser().parse(SLUG_SPEC)))
+    assert tool.status == "verified" and tool.report.prompt_version == "1-compact"
+    (request,) = model.requests
+    assert [message.role for message in request.messages] == ["user"]
+    assert request.messages[0].content.startswith("Write this Python function:")
+    assert tool_asked_for(request) == "slugify"
+    assert tool.report.context["similar_tools"] == []  # none was in the prompt, so the report names none

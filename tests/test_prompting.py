@@ -98,3 +98,50 @@ def test_repair_prompt_quotes_code_findings_and_failed_examples(slug_spec) -> No
     assert "def slugify(text): return eval(text)" in user
     assert "line 3: [security/forbidden-call] `eval()` runs arbitrary code" in user
     assert "example slugify(text='Hi'): expected 'hi', got 'Hi'" in user
+
+
+def test_the_compact_prompt_holds_signature_description_and_examples_and_nothing_else(slug_spec) -> None:
+    context = ContextBuilder().build_context(slug_spec)
+    full = PromptBuilder().build_prompt(slug_spec, context)
+    compact = PromptBuilder(style="compact").build_prompt(slug_spec, context)
+    (user,) = compact.messages  # no system message either
+    assert user.role == "user"
+    assert slug_spec.signature() in user.content and slug_spec.description in user.content
+    for example in slug_spec.examples:
+        assert repr(example.output) in user.content
+    assert "Similar verified tool" in full.messages[-1].content and "Rules" in full.messages[-1].content
+    assert "Similar verified tool" not in user.content and "Rules" not in user.content
+    assert len(user.content) < len(full.messages[-1].content) / 3
+    assert compact.prefill == full.prefill  # the signature is still fixed for the model
+    assert (full.version, compact.version) == ("1", "1-compact")
+
+
+def test_the_compact_repair_prompt_quotes_the_attempt_and_what_failed(slug_spec) -> None:
+    result = ValidationResult(
+        findings=[Finding(rule="security/forbidden-call", line=3, message="`eval()` runs arbitrary code")],
+        behaviour=BehaviourResult(
+            ran=True,
+            outcomes=[ExampleOutcome(index=0, call="slugify(text='Hi')", expected="'hi'", got="'Hi'", passed=False)],
+        ),
+        example_count=2,
+    )
+    prompt = PromptBuilder(style="compact").build_repair_prompt(
+        slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): return eval(text)", result
+    )
+    (user,) = prompt.messages
+    assert prompt.kind == "repair" and prompt.version == "1-compact"
+    assert user.content.startswith("Write this Python function:")
+    assert "def slugify(text): return eval(text)" in user.content
+    assert "`eval()` runs arbitrary code" in user.content
+    assert "slugify(text='Hi') should return 'hi', got 'Hi'" in user.content
+
+
+def test_an_unknown_prompt_style_is_refused() -> None:
+    with pytest.raises(ValueError, match="prompt style 'tiny' is not one of full, compact"):
+        PromptBuilder(style="tiny")
+
+
+def test_the_compact_prompt_keeps_the_specs_constraints(slug_spec) -> None:
+    spec = slug_spec.model_copy(update={"constraints": ["Keep digits", "At most 60 characters"]})
+    (user,) = PromptBuilder(style="compact").build_prompt(spec, ContextBuilder().build_context(spec)).messages
+    assert "- Keep digits\n- At most 60 characters" in user.content

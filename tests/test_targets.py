@@ -31,7 +31,8 @@ def out(tmp_path_factory) -> Path:
     specs = folder / "specs.yaml"
     specs.write_text(yaml.safe_dump([LIBRARY[name].spec.model_dump(mode="json") for name in NAMES]))
     replies = folder / "replies.yaml"
-    replies.write_text(yaml.safe_dump([f"```python\n{LIBRARY[name].code}```" for name in NAMES]))
+    # Replies by tool: the two specs run at once, so the order of their calls is not fixed.
+    replies.write_text(yaml.safe_dump({"replies": {name: [f"```python\n{LIBRARY[name].code}```"] for name in NAMES}}))
     arguments = ["generate", str(specs), "-o", str(folder / "tools"), "--model", f"scripted:{replies}", "--no-cache"]
     for target in ("mcp", "openai-schema", "anthropic-schema", "langchain", "smolagents", "pytest"):
         arguments += ["--target", target]

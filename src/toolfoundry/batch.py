@@ -20,7 +20,6 @@ from pathlib import Path
 from .agent import save_tool
 from .errors import ToolfoundryError, redact
 from .generator import LLMCodeGenerator
-from .prompting import PROMPT_VERSION
 from .report import AttemptRecord
 from .spec import ToolSpec
 
@@ -40,7 +39,7 @@ class ToolSummary:
     report: str = ""  # the report file, relative to the output folder
 
 
-def up_to_date(spec: ToolSpec, output: Path, model: str) -> dict | None:
+def up_to_date(spec: ToolSpec, output: Path, model: str, prompt_version: str) -> dict | None:
     """The existing report if this spec was verified before with the same model and prompt version."""
     report_path, module_path = output / f"{spec.name}.report.json", output / f"{spec.name}.py"
     if not (report_path.is_file() and module_path.is_file()):
@@ -53,7 +52,7 @@ def up_to_date(spec: ToolSpec, output: Path, model: str) -> dict | None:
         report.get("status") == "verified"
         and report.get("spec_hash") == spec.spec_hash()
         and report.get("model") == model
-        and report.get("prompt_version") == PROMPT_VERSION
+        and report.get("prompt_version") == prompt_version
     )
     return report if same else None
 
@@ -103,7 +102,11 @@ class BatchRunner:
 
     async def _generate(self, spec: ToolSpec) -> None:
         summary = self.summaries[spec.name]
-        existing = up_to_date(spec, self.output, self.generator.models[0].name) if self.resume else None
+        existing = (
+            up_to_date(spec, self.output, self.generator.models[0].name, self.generator.prompt_builder.version)
+            if self.resume
+            else None
+        )
         if existing is not None:
             summary.state, summary.status, summary.report = "skipped", "verified", f"{spec.name}.report.json"
             summary.attempts, summary.seconds = len(existing.get("attempts", [])), 0.0
@@ -127,13 +130,21 @@ class BatchRunner:
         self._changed(summary)
 
 
-def run_report(summaries: list[ToolSummary], *, model: str, seconds: float, interrupted: bool, service: dict) -> dict:
+def run_report(
+    summaries: list[ToolSummary],
+    *,
+    model: str,
+    seconds: float,
+    interrupted: bool,
+    service: dict,
+    prompt_version: str,
+) -> dict:
     """The run's report.json: a line per tool, totals, and how the run ended."""
     counts = {status: sum(1 for s in summaries if s.status == status) for status in ("verified", "unverified", "stub")}
     costs = [summary.cost_usd for summary in summaries]
     return {
         "model": model,
-        "prompt_version": PROMPT_VERSION,
+        "prompt_version": prompt_version,
         "interrupted": interrupted,
         "seconds": round(seconds, 3),
         "tools": [asdict(summary) for summary in summaries],

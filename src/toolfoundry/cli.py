@@ -30,7 +30,7 @@ from .library import ToolLibrary, default_library_path
 from .models import DEFAULT_MODEL
 from .parsing import ToolSpecificationParser
 from .pricing import load_price_overrides
-from .prompting import PROMPT_VERSION
+from .prompting import PROMPT_VERSION, PromptStyle
 from .report_html import write_html_report
 from .sandbox import sandbox_problem
 from .service import LLMService, ProviderLimits
@@ -167,6 +167,10 @@ def generate(
     ] = True,
     fresh: Annotated[bool, typer.Option(help="generate even when the library holds this exact spec")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="model calls in flight at once")] = 4,
+    prompt_style: Annotated[
+        PromptStyle | None,
+        typer.Option(help="full: context and rules; compact: signature, description, examples [default: the model's]"),
+    ] = None,
     resume: Annotated[
         bool, typer.Option("--resume/--no-resume", help="skip tools verified before with the same spec and model")
     ] = True,
@@ -217,6 +221,7 @@ def generate(
             prices=price_table,
             library=ToolLibrary(default_library_path()) if use_library else None,
             fresh=fresh,
+            prompt_style=prompt_style.value if prompt_style else None,
         )
     except ConfigError as error:
         raise _fail(str(error)) from None
@@ -248,6 +253,7 @@ def generate(
             seconds=time.monotonic() - started,
             interrupted=interrupted,
             service=generator.llm_service.snapshot(),
+            prompt_version=generator.prompt_builder.version,
         )
         write_atomically(output / "report.json", json.dumps(run, indent=2) + "\n")
         write_html_report(output, run)

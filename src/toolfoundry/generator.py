@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from . import __version__
 from .checks import CodeValidator, ExampleRunner, SandboxRunner
-from .context import ContextBuilder, retrieval_pool
+from .context import Context, ContextBuilder, retrieval_pool
 from .fallback import FallbackManager, FallbackPolicy
 from .library import ToolLibrary
 from .models import DEFAULT_MODEL, load_model
 from .models.base import ChatModel
-from .prompting import PROMPT_VERSION, PromptBuilder
+from .prompting import PromptBuilder
 from .render import ImplementationInjector, stub_code
 from .report import Status, TokenTotals, ToolReport
 from .service import LLMService
@@ -71,11 +71,13 @@ class LLMCodeGenerator:
         prices: dict[str, tuple[float, float]] | None = None,
         library: ToolLibrary | None = None,
         fresh: bool = False,
+        prompt_style: str | None = None,
     ) -> LLMCodeGenerator:
-        """A generator with every stage at its default; models given as strings are loaded here."""
+        """A generator with every stage at its default; models given as strings are loaded here. The prompt
+        style is the first model's preference unless given (small local models prefer `compact`)."""
         chain = [load_model(item, prices) if isinstance(item, str) else item for item in (model, *fallback_models)]
-        service = llm_service or LLMService(prompt_version=PROMPT_VERSION)
-        prompts = PromptBuilder()
+        prompts = PromptBuilder(style=prompt_style or getattr(chain[0], "prompt_style", "full"))
+        service = llm_service or LLMService(prompt_version=prompts.version)
         validator = CodeValidator(runner=runner or SandboxRunner())
         return cls(
             llm_service=service,
@@ -98,7 +100,9 @@ class LLMCodeGenerator:
             reused = await self._from_library(spec, started)
             if reused is not None:
                 return reused
-        context = self.context_builder.build_context(spec)
+        # The compact prompt carries no context; an empty one keeps the report from naming tools it never saw.
+        compact = self.prompt_builder.style == "compact"
+        context = Context(sections=[]) if compact else self.context_builder.build_context(spec)
         outcome = await self.fallback_manager.run(spec, context, self.models)
         best = outcome.best
         if best is None:
@@ -140,7 +144,7 @@ class LLMCodeGenerator:
             },
             sandbox=best.result.behaviour.limits if best else {},
             toolfoundry_version=__version__,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_builder.version,
         )
         if status == "verified" and self.library is not None:
             stored = await asyncio.to_thread(
@@ -150,7 +154,7 @@ class LLMCodeGenerator:
                 report.model_dump(mode="json"),
                 ", ".join(report.models_used),
                 __version__,
-                PROMPT_VERSION,
+                self.prompt_builder.version,
             )
             report = report.model_copy(
                 update={"library": {"added": True, "version": stored.version, "path": str(self.library.path)}}
@@ -187,7 +191,7 @@ class LLMCodeGenerator:
                 "created": stored.created,
             },
             toolfoundry_version=__version__,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_builder.version,
             service=self.llm_service.snapshot(),
         )
         module = self.implementation_injector.inject(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -23,6 +24,17 @@ if TYPE_CHECKING:
 
 # Bump when a template changes: it is part of cache keys and reports.
 PROMPT_VERSION = "1"
+
+
+# "full": context (best practices, similar verified tools) and rules, for capable models. "compact": the
+# signature, description and examples alone, for small models, which a long prompt confuses more than it
+# guides (measured on the quality set with SmolLM2-135M: benchmarks/quality.py).
+class PromptStyle(StrEnum):
+    FULL = "full"
+    COMPACT = "compact"
+
+
+PROMPT_STYLES = tuple(style.value for style in PromptStyle)
 
 _TYPE_KEYWORDS: dict[ToolType, tuple[str, ...]] = {
     ToolType.API_CALLER: (
@@ -149,7 +161,10 @@ def docstring_for(spec: ToolSpec) -> str:
 class PromptBuilder:
     """Renders the template for a spec's tool type, or the repair template, into messages."""
 
-    def __init__(self, templates: jinja2.Environment | None = None) -> None:
+    def __init__(self, templates: jinja2.Environment | None = None, style: str = "full") -> None:
+        if style not in PROMPT_STYLES:
+            raise ValueError(f"prompt style {style!r} is not one of {', '.join(PROMPT_STYLES)}")
+        self.style = style
         self.environment = templates or jinja2.Environment(
             loader=jinja2.PackageLoader("toolfoundry", "prompts"),
             undefined=jinja2.StrictUndefined,  # a typo in a template fails loudly, not as an empty string
@@ -180,31 +195,31 @@ class PromptBuilder:
         # signature and an indent it writes a body far more often. The docstring is mended in afterwards.
         return f"```python\n{spec.signature()}\n    "
 
-    def build_prompt(self, spec: ToolSpec, context: Context) -> Prompt:
-        tool_type = self.determine_tool_type(spec)
-        variables = self._variables(spec, context)
+    @property
+    def version(self) -> str:
+        """What reports, resume checks and the library record: the template version and the style."""
+        return PROMPT_VERSION if self.style == "full" else f"{PROMPT_VERSION}-{self.style}"
+
+    def _prompt(self, template: str, variables: dict[str, Any], spec: ToolSpec, kind: str) -> Prompt:
+        user = Message(role="user", content=self.environment.get_template(template).render(variables))
+        messages = (user,)
+        if self.style == "full":
+            system = self.environment.get_template("system.j2").render(variables)
+            messages = (Message(role="system", content=system), user)
         return Prompt(
-            messages=(
-                Message(role="system", content=self.environment.get_template("system.j2").render(variables)),
-                Message(
-                    role="user",
-                    content=self.environment.get_template(f"{tool_type.value}.j2").render(variables),
-                ),
-            ),
+            messages=messages,
             prefill=self.prefill(spec),
-            tool_type=tool_type,
-            kind="initial",
+            tool_type=self.determine_tool_type(spec),
+            kind=kind,
+            version=self.version,
         )
 
+    def build_prompt(self, spec: ToolSpec, context: Context) -> Prompt:
+        variables = self._variables(spec, context)
+        template = "compact.j2" if self.style == "compact" else f"{self.determine_tool_type(spec).value}.j2"
+        return self._prompt(template, variables, spec, "initial")
+
     def build_repair_prompt(self, spec: ToolSpec, context: Context, code: str, result: ValidationResult) -> Prompt:
-        tool_type = self.determine_tool_type(spec)
         variables = self._variables(spec, context) | {"code": code, "result": result}
-        return Prompt(
-            messages=(
-                Message(role="system", content=self.environment.get_template("system.j2").render(variables)),
-                Message(role="user", content=self.environment.get_template("repair.j2").render(variables)),
-            ),
-            prefill=self.prefill(spec),
-            tool_type=tool_type,
-            kind="repair",
-        )
+        template = "compact_repair.j2" if self.style == "compact" else "repair.j2"
+        return self._prompt(template, variables, spec, "repair")

@@ -68,6 +68,7 @@ class ChatModel(Protocol):
     supports_prefill: bool
     context_window: int
     usd_per_million_tokens: tuple[float, float] | None  # (prompt, completion); local models cost 0; None unknown
+    # Optional: "compact" for models that a long prompt confuses (prompting.PROMPT_STYLES); "full" if absent.
 
     async def complete(self, request: CompletionRequest) -> Completion: ...
 

@@ -21,6 +21,7 @@ from ..errors import ConfigError, ModelError
 from .base import Completion, CompletionRequest, Usage
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_NAMES = {"smollm2", "smollm2-135m", "default"}
 # ChatML, used when a GGUF file carries no chat template of its own.
 _CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
@@ -57,7 +58,7 @@ def smollm2_path() -> Path:
 
 
 def resolve_local_path(target: str) -> Path:
-    if target in {"smollm2", "smollm2-135m", "default"}:
+    if target in SMOLLM2_NAMES:
         return smollm2_path()
     path = Path(target).expanduser()
     if not path.is_file():
@@ -96,6 +97,9 @@ class LocalModel:
         stat = self.path.stat()
         self.cache_identity = f"{self.name}#{stat.st_size}-{stat.st_mtime_ns}"  # a changed file is another model
         self.context_window = context_window
+        # SmolLM2-135M does better with the signature, description and examples alone than with the full
+        # prompt (benchmarks/quality.py); a GGUF file of unknown size gets the full one.
+        self.prompt_style = "compact" if target in SMOLLM2_NAMES else "full"
         self._llama = _load(self.path, context_window)
         self._lock = threading.Lock()
         self._formatter = self._make_formatter()

@@ -23,14 +23,15 @@ from .base import Completion, CompletionRequest, Usage, estimate_tokens
 Reply = str | BaseException
 Responder = Callable[[CompletionRequest], Reply]
 # Every generation and repair prompt opens with this line (prompts/_tool.j2).
-_TOOL_ASKED_FOR = re.compile(r"Write the Python function `([A-Za-z_][A-Za-z0-9_]*)`")
+# The full prompt names the tool; the compact one starts with its signature.
+_TOOL_ASKED_FOR = re.compile(r"Write the Python function `([A-Za-z_]\w*)`|^def ([A-Za-z_]\w*)\(", re.MULTILINE)
 
 
 def tool_asked_for(request: CompletionRequest) -> str | None:
     """The name of the tool a pipeline prompt asks for, if the request is one."""
     for message in reversed(request.messages):
         if message.role == "user" and (match := _TOOL_ASKED_FOR.search(message.content)):
-            return match.group(1)
+            return match.group(1) or match.group(2)
     return None
 
 
@@ -49,12 +50,14 @@ class ScriptedModel:
         supports_prefill: bool = False,
         latency_s: float = 0.0,
         keep_requests: int | None = None,
+        prompt_style: str = "full",
     ) -> None:
         if not callable(replies) and not replies:
             raise ConfigError("ScriptedModel needs at least one reply")
         self.name = name
         self.cache_identity = name  # what the response cache keys on; from_file adds the replies' hash
         self.supports_prefill = supports_prefill
+        self.prompt_style = prompt_style  # the prompt the pipeline sends it (prompting.PROMPT_STYLES)
         self.latency_s = latency_s  # a fixed delay per call, for throughput tests and benchmarks
         self._replies: list[Reply] | dict[str, list[Reply]] | Responder
         if callable(replies):
