@@ -20,6 +20,7 @@ from tests.sandbox_support import requires_sandbox
 from toolfoundry.batch import BatchRunner
 from toolfoundry.cli import app
 from toolfoundry.context import ContextBuilder
+from toolfoundry.errors import ConfigError
 from toolfoundry.fallback import FallbackPolicy
 from toolfoundry.generator import LLMCodeGenerator
 from toolfoundry.models.base import Completion, CompletionRequest
@@ -243,3 +244,10 @@ def test_a_model_that_prefers_the_compact_prompt_gets_it_and_its_replies_by_tool
     assert request.messages[0].content.startswith("Write this Python function:")
     assert tool_asked_for(request) == "slugify"
     assert tool.report.context["similar_tools"] == []  # none was in the prompt, so the report names none
+
+
+def test_a_scripted_file_with_a_bare_mapping_says_what_it_must_hold(tmp_path: Path) -> None:
+    path = tmp_path / "replies.yaml"
+    path.write_text(yaml.safe_dump({"slugify": ["```python\ndef slugify(text): ...\n```"]}))
+    with pytest.raises(ConfigError, match=r"a mapping at the top must hold `replies:`"):
+        ScriptedModel.from_file(path)

@@ -85,6 +85,11 @@ class ScriptedModel:
             raise ConfigError(f"scripted model file {path}: {error}") from None
         latency = 0.0
         if isinstance(loaded, dict):
+            if "replies" not in loaded:
+                raise ConfigError(
+                    f"scripted model file {path}: a mapping at the top must hold `replies:` (a list, or a "
+                    "mapping from tool name to a list) and may hold `latency_s:`"
+                )
             latency = loaded.get("latency_s", 0.0)
             if not isinstance(latency, int | float) or latency < 0:
                 raise ConfigError(f"scripted model file {path}: latency_s must be a number of seconds")
