@@ -81,15 +81,18 @@ def test_prompt_states_signature_imports_and_examples() -> None:
     assert prompt.kind == "initial"
 
 
+EVAL_AND_A_FAILED_EXAMPLE = ValidationResult(
+    findings=[Finding(rule="security/forbidden-call", line=3, message="`eval()` runs arbitrary code")],
+    behaviour=BehaviourResult(
+        ran=True,
+        outcomes=[ExampleOutcome(index=0, call="slugify(text='Hi')", expected="'hi'", got="'Hi'", passed=False)],
+    ),
+    example_count=2,
+)
+
+
 def test_repair_prompt_quotes_code_findings_and_failed_examples(slug_spec) -> None:
-    result = ValidationResult(
-        findings=[Finding(rule="security/forbidden-call", line=3, message="`eval()` runs arbitrary code")],
-        behaviour=BehaviourResult(
-            ran=True,
-            outcomes=[ExampleOutcome(index=0, call="slugify(text='Hi')", expected="'hi'", got="'Hi'", passed=False)],
-        ),
-        example_count=2,
-    )
+    result = EVAL_AND_A_FAILED_EXAMPLE
     prompt = PromptBuilder().build_repair_prompt(
         slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): return eval(text)", result
     )
@@ -117,14 +120,7 @@ def test_the_compact_prompt_holds_signature_description_and_examples_and_nothing
 
 
 def test_the_compact_repair_prompt_quotes_the_attempt_and_what_failed(slug_spec) -> None:
-    result = ValidationResult(
-        findings=[Finding(rule="security/forbidden-call", line=3, message="`eval()` runs arbitrary code")],
-        behaviour=BehaviourResult(
-            ran=True,
-            outcomes=[ExampleOutcome(index=0, call="slugify(text='Hi')", expected="'hi'", got="'Hi'", passed=False)],
-        ),
-        example_count=2,
-    )
+    result = EVAL_AND_A_FAILED_EXAMPLE
     prompt = PromptBuilder(style="compact").build_repair_prompt(
         slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): return eval(text)", result
     )

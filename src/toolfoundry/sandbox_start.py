@@ -220,6 +220,7 @@ class _ProcessCgroup:
             pause *= 1.5
 
 
+@functools.cache
 def harness_source() -> str:
     return (resources.files("toolfoundry") / "sandbox_harness.py").read_text(encoding="utf-8")
 
@@ -343,10 +344,11 @@ class Spares:
             return None
         with self._lock:
             waiting = self._idle[limits] = self._idle.pop(limits, [])  # re-inserted: the order is by last use
-            dead = [started for started in waiting if started.process.poll() is not None]
-            alive = [started for started in waiting if started not in dead]
+            alive = [started for started in waiting if started.process.poll() is None]
             # One that died while it waited (killed from outside) is never handed out.
-            taken = next((started for started in alive if started.ready()), alive[0] if alive else None)
+            dead = [started for started in waiting if started not in alive]
+            ready = [started for started in alive if started.ready()]
+            taken = (ready or alive or [None])[0]
             waiting[:] = [started for started in alive if started is not taken]
             if self._thread is None:
                 # One long-lived thread starts them all: bwrap's --die-with-parent fires when the *thread*
@@ -355,7 +357,7 @@ class Spares:
                 self._thread.start()
         for started in dead:
             started.close()
-        for _ in range(1 if taken is not None and taken.ready() else 2):
+        for _ in range(1 if ready else 2):
             self._requests.put(limits)
         return taken
 
