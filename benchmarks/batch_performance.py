@@ -30,17 +30,11 @@ from pathlib import Path
 from toolfoundry.batch import BatchRunner
 from toolfoundry.checks import CodeValidator, NotRun, SandboxRunner
 from toolfoundry.checks.bandit_check import check_bandit
-from toolfoundry.context import ContextBuilder
-from toolfoundry.extract import extract_code
-from toolfoundry.fallback import FallbackPolicy
-from toolfoundry.generator import LLMCodeGenerator
+from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder, extract_code
 from toolfoundry.models.scripted import ScriptedModel
-from toolfoundry.parsing import ToolSpecificationParser
-from toolfoundry.prompting import PromptBuilder
-from toolfoundry.render import ImplementationInjector
+from toolfoundry.output import ImplementationInjector
 from toolfoundry.sandbox import sandbox_problem
-from toolfoundry.service import LLMService
-from toolfoundry.spec import ToolSpec
+from toolfoundry.spec import ToolSpec, ToolSpecificationParser
 
 ONE_ATTEMPT = FallbackPolicy(rounds=1, samples_per_round=1)
 
@@ -68,7 +62,7 @@ def right_replies(count: int) -> dict[str, list[str]]:
 
 def generator_for(model: ScriptedModel) -> LLMCodeGenerator:
     # No cache and no library: every tool is really generated and checked.
-    return LLMCodeGenerator.create(model=model, policy=ONE_ATTEMPT, llm_service=LLMService(), library=None)
+    return LLMCodeGenerator.create(model=model, policy=ONE_ATTEMPT, library=None)
 
 
 def bare_python() -> float:

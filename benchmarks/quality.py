@@ -26,14 +26,10 @@ from typing import Any
 import yaml
 
 from toolfoundry.checks import SandboxRunner
-from toolfoundry.fallback import FallbackPolicy
-from toolfoundry.generator import LLMCodeGenerator
+from toolfoundry.generate import PROMPT_STYLES, FallbackPolicy, LLMCodeGenerator
 from toolfoundry.models import load_model
 from toolfoundry.models.base import ChatModel, CompletionRequest, Message
-from toolfoundry.parsing import ToolSpecificationParser
-from toolfoundry.prompting import PROMPT_STYLES
-from toolfoundry.service import LLMService
-from toolfoundry.spec import Example, ToolSpec
+from toolfoundry.spec import Example, ToolSpec, ToolSpecificationParser
 
 HERE = Path(__file__).parent
 SPECS = HERE / "specs"
@@ -149,7 +145,6 @@ async def run(
         model=model,
         policy=policy,
         runner=runner,
-        llm_service=LLMService(),
         library=None,
         prompt_style=prompt_style,
     )

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from toolfoundry.cache import ResponseCache
+
 from toolfoundry.models import CompletionRequest, Message, ScriptedModel
 from toolfoundry.service import LLMService
 

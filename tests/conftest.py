@@ -1,37 +1,17 @@
-"""Shared fixtures. pytest-socket (configured in pyproject) makes any connection beyond loopback fail loudly."""
+"""Shared fixtures (shared values are in tests/helpers.py). pytest-socket (configured in pyproject) makes any
+connection beyond loopback fail loudly."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from toolfoundry.parsing import ToolSpecificationParser
-from toolfoundry.spec import ToolSpec
-
-# The smallest useful spec, as a user would write it, for CLI tests.
-SLUG_SPEC = {
-    "name": "slugify",
-    "description": "Turn text into a URL slug.",
-    "input_params": [{"name": "text", "type": "str"}],
-    "output_type": "str",
-    "examples": [{"input": {"text": "Hello World"}, "output": "hello-world"}],
-}
-# A second small spec, for runs of more than one tool.
-DOUBLE_SPEC = {
-    "name": "double",
-    "description": "Twice a number.",
-    "input_params": [{"name": "n", "type": "int"}],
-    "output_type": "int",
-    "examples": [{"input": {"n": 21}, "output": 42}],
-}
-GOOD_SLUGIFY = '''```python
-import re
-
-def slugify(text: str) -> str:
-    """Make a slug."""
-    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
-```'''
+from tests.fault_server import FaultServer
+from tests.helpers import DESCRIBED_SLUG_SPEC, SLUG_SPEC, FakeTime
+from toolfoundry.spec import ToolSpec, ToolSpecificationParser
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -65,18 +45,8 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 
 @pytest.fixture
 def slug_spec() -> ToolSpec:
-    return ToolSpecificationParser().parse(
-        {
-            "name": "slugify",
-            "description": "Turn text into a URL slug.",
-            "input_params": [{"name": "text", "type": "str", "description": "the text"}],
-            "output_type": "str",
-            "examples": [
-                {"input": {"text": "Hello World"}, "output": "hello-world"},
-                {"input": {"text": "A, b!"}, "output": "a-b"},
-            ],
-        }
-    )
+    """DESCRIBED_SLUG_SPEC, parsed."""
+    return ToolSpecificationParser().parse(DESCRIBED_SLUG_SPEC)
 
 
 @pytest.fixture
@@ -87,3 +57,22 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def spec_file(write) -> Path:
+    """SLUG_SPEC as a user's spec file."""
+    return write("slugify.yaml", yaml.safe_dump(SLUG_SPEC))
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    """A fault-injecting model server on loopback, closed after the test."""
+    fault = FaultServer()
+    yield fault
+    fault.close()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()

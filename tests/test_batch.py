@@ -15,19 +15,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC
-from tests.sandbox_support import requires_sandbox
+from tests.helpers import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC, requires_sandbox
 from toolfoundry.batch import BatchRunner
 from toolfoundry.cli import app
-from toolfoundry.context import ContextBuilder
 from toolfoundry.errors import ConfigError
-from toolfoundry.fallback import FallbackPolicy
-from toolfoundry.generator import LLMCodeGenerator
+from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder
 from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
-from toolfoundry.parsing import ToolSpecificationParser
-from toolfoundry.prompting import PromptBuilder
 from toolfoundry.service import LLMService
+from toolfoundry.spec import ToolSpecificationParser
 
 GOOD_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 2\n```'
 WRONG_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 3\n```'

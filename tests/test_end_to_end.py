@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.sandbox_support import requires_sandbox
+from tests.helpers import requires_sandbox
 from toolfoundry.checks import CodeValidator
 from toolfoundry.cli import app
-from toolfoundry.parsing import ToolSpecificationParser
+from toolfoundry.spec import ToolSpecificationParser
 
 pytestmark = [pytest.mark.slow, requires_sandbox]
 SPECS = sorted((Path(__file__).parent.parent / "examples" / "specs").iterdir())

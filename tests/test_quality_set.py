@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox_support import requires_sandbox
+from tests.helpers import requires_sandbox
 from toolfoundry.checks import SandboxRunner
 from toolfoundry.spec import ToolType
 

@@ -1,63 +1,98 @@
-"""toolfoundry: tool specifications in, checked Python tools written by an LLM out."""
+"""toolfoundry: tool specifications in, checked Python tools written by an LLM out.
 
-from __future__ import annotations
+The package reads as the pipeline: spec -> generate (context, prompts, models through the service, extract,
+mend, repair) -> checks (syntax, security, compliance, behaviour in the sandbox) -> output (module, targets)
+-> report; library keeps verified tools, batch runs many specs, cli is the command line.
+"""
 
-__version__ = "0.1.0"
-
-from .agent import ToolDesignerAgent, save_tool
-from .checks import CodeValidator, Finding, ValidationResult
-from .context import ContextBuilder
+from ._version import __version__
+from .batch import BatchRunner
+from .checks import CodeValidator, ExampleRunner, Finding, SandboxRunner, ValidationResult
 from .errors import (
+    AuthenticationFailed,
     BudgetExceeded,
+    CircuitOpen,
     ConfigError,
+    Inexpressible,
+    LibraryError,
     ModelError,
+    QuotaExhausted,
     RetryableModelError,
     SandboxUnavailable,
     SpecError,
+    SpecProblem,
+    TargetError,
     ToolfoundryError,
+    TypeExpressionError,
 )
-from .extract import extract_code
-from .fallback import FallbackManager, FallbackPolicy
-from .generator import GeneratedTool, LLMCodeGenerator
-from .models import DEFAULT_MODEL, ModelConfig, ScriptedModel, load_model
-from .parsing import ToolSpecificationParser
-from .prompting import PromptBuilder
-from .render import ImplementationInjector
+from .generate import (
+    ContextBuilder,
+    FallbackManager,
+    FallbackPolicy,
+    GeneratedTool,
+    LLMCodeGenerator,
+    PromptBuilder,
+    ToolDesignerAgent,
+    extract_code,
+    save_tool,
+)
+from .library import ToolLibrary, VerifiedTool
+from .models import DEFAULT_MODEL, ChatModel, CompletionRequest, ModelConfig, ScriptedModel, load_model
+from .output import ImplementationInjector
 from .report import ToolReport
-from .service import LLMService, RetryPolicy
-from .spec import Example, Param, Permissions, ToolSpec, ToolType
+from .sandbox import SandboxLimits
+from .service import LLMService, ProviderLimits, ResponseCache, RetryPolicy
+from .spec import Example, Param, Permissions, ToolSpec, ToolSpecificationParser, ToolType
 
 __all__ = [
     "DEFAULT_MODEL",
+    "AuthenticationFailed",
+    "BatchRunner",
     "BudgetExceeded",
+    "ChatModel",
+    "CircuitOpen",
     "CodeValidator",
+    "CompletionRequest",
     "ConfigError",
     "ContextBuilder",
     "Example",
+    "ExampleRunner",
     "FallbackManager",
     "FallbackPolicy",
     "Finding",
     "GeneratedTool",
     "ImplementationInjector",
+    "Inexpressible",
     "LLMCodeGenerator",
     "LLMService",
+    "LibraryError",
     "ModelConfig",
     "ModelError",
     "Param",
     "Permissions",
     "PromptBuilder",
+    "ProviderLimits",
+    "QuotaExhausted",
+    "ResponseCache",
     "RetryPolicy",
     "RetryableModelError",
+    "SandboxLimits",
+    "SandboxRunner",
     "SandboxUnavailable",
     "ScriptedModel",
     "SpecError",
+    "SpecProblem",
+    "TargetError",
     "ToolDesignerAgent",
+    "ToolLibrary",
     "ToolReport",
     "ToolSpec",
     "ToolSpecificationParser",
     "ToolType",
     "ToolfoundryError",
+    "TypeExpressionError",
     "ValidationResult",
+    "VerifiedTool",
     "__version__",
     "extract_code",
     "load_model",

@@ -2,16 +2,21 @@
 
     ToolfoundryError
     ├── SpecError                 a specification is malformed (carries every problem with its field path)
+    ├── TypeExpressionError       a type expression is not Python or leaves the vocabulary (also a ValueError)
     ├── ConfigError               a model string, file or option is unusable
-    ├── ModelError                a model call failed and will not succeed by retrying
-    │   ├── RetryableModelError   a model call failed in a way worth retrying (timeout, 408, 429, 5xx)
-    │   ├── AuthenticationFailed  the provider rejected the key (401, 403)
-    │   ├── QuotaExhausted        the account has no quota left (insufficient_quota)
-    │   ├── CircuitOpen           the provider failed repeatedly; calls fail fast until its cool-down ends
-    │   └── BudgetExceeded        the next call would pass a token or cost budget
-    └── SandboxUnavailable        generated code cannot be run in the OS sandbox on this machine
+    ├── ModelError                a model call failed (the subclass says whether retrying can help)
+    │   ├── RetryableModelError   worth retrying: timeout, dropped link, 408, 429, 5xx
+    │   ├── AuthenticationFailed  not worth retrying: the provider rejected the key (401, 403)
+    │   ├── QuotaExhausted        not worth retrying: the account has no quota left (insufficient_quota)
+    │   ├── CircuitOpen           not now: the provider failed repeatedly; calls fail fast until its cool-down
+    │   └── BudgetExceeded        not worth retrying: the next call would pass a token or cost budget
+    ├── SandboxUnavailable        generated code cannot be run in the OS sandbox on this machine
+    ├── TargetError               an output target is unknown, or cannot express a spec
+    │   └── Inexpressible         a type has no form in the target's schema language (also a ValueError)
+    └── LibraryError              the tool library file cannot be used, or holds no such tool
 
 Callers catch ToolfoundryError to report any of them; retry logic keys on the type, never on message text.
+A plain ModelError (no subclass) is a refusal that a retry would only repeat.
 """
 
 from __future__ import annotations
@@ -51,8 +56,15 @@ class ConfigError(ToolfoundryError):
     """A model string, model file or option cannot be used as given."""
 
 
+class TypeExpressionError(ToolfoundryError, ValueError):
+    """A type expression is not valid Python or uses a name outside the vocabulary.
+
+    Also a ValueError, so that pydantic reports it at the field's path when a spec is validated."""
+
+
 class ModelError(ToolfoundryError):
-    """A model call failed; retrying the same call will not help."""
+    """A model call failed. As such (no subclass), the provider refused it and the same call would fail again;
+    RetryableModelError marks the failures that a later identical call may not have."""
 
 
 class RetryableModelError(ModelError):
@@ -84,6 +96,18 @@ class BudgetExceeded(ModelError):
 
 class SandboxUnavailable(ToolfoundryError):
     """Generated code cannot be executed inside the OS sandbox on this machine."""
+
+
+class TargetError(ToolfoundryError):
+    """A target was asked for that does not exist, or cannot express a spec."""
+
+
+class Inexpressible(TargetError, ValueError):
+    """A type the target's schema language cannot say (the message says why)."""
+
+
+class LibraryError(ToolfoundryError):
+    """The library file cannot be used as it is (written by a newer version, or damaged), or lacks a tool."""
 
 
 # Key-shaped strings: OpenAI (sk-..., sk-proj-...), Anthropic (sk-ant-...), bearer tokens, generic api keys.

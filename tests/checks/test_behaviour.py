@@ -1,10 +1,10 @@
 import pytest
 
-from tests.sandbox_support import requires_sandbox
+from tests.helpers import requires_sandbox
 from toolfoundry.checks import CodeValidator
 from toolfoundry.checks.behaviour import SandboxRunner, values_match
-from toolfoundry.parsing import ToolSpecificationParser
 from toolfoundry.sandbox import SandboxLimits
+from toolfoundry.spec import ToolSpecificationParser
 
 parser = ToolSpecificationParser()
 SPEC = parser.parse(
@@ -108,7 +108,7 @@ def test_file_tools_get_their_example_files_in_a_fresh_working_directory() -> No
 
 
 def test_without_bubblewrap_nothing_runs_and_the_reason_says_how_to_fix_it(monkeypatch) -> None:
-    from toolfoundry import sandbox_start as sandbox
+    from toolfoundry.sandbox import boundary as sandbox
 
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     sandbox.sandbox_problem.cache_clear()

@@ -1,7 +1,7 @@
 import ast
 
 from toolfoundry.checks.compliance import check_compliance
-from toolfoundry.parsing import ToolSpecificationParser
+from toolfoundry.spec import ToolSpecificationParser
 
 SPEC = ToolSpecificationParser().parse(
     {

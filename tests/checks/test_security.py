@@ -4,7 +4,7 @@ import pytest
 
 from toolfoundry.checks.bandit_check import check_bandit
 from toolfoundry.checks.security import check_policy
-from toolfoundry.parsing import ToolSpecificationParser
+from toolfoundry.spec import ToolSpecificationParser
 
 parser = ToolSpecificationParser()
 TEXT_TOOL = parser.parse({"name": "f", "description": "Reverse a word.", "tool_type": "text_processing"})

@@ -36,7 +36,7 @@ def test_unsafe_code_is_never_run(slug_spec) -> None:
 
 
 def test_a_spec_without_examples_cannot_be_verified() -> None:
-    from toolfoundry.parsing import ToolSpecificationParser
+    from toolfoundry.spec import ToolSpecificationParser
 
     spec = ToolSpecificationParser().parse({"name": "f", "description": "d"})
     result = CodeValidator(runner=NotRun("x")).validate('def f():\n    """D."""\n    return 1\n', spec)

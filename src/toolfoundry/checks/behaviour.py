@@ -12,8 +12,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
-from ..sandbox import SandboxLimits, describe_limits, run_in_sandbox
-from ..sandbox_network import is_loopback, split_host_port
+from ..sandbox import SandboxLimits, describe_limits, is_loopback, run_in_sandbox, split_host_port
 from ..spec import ToolSpec
 
 
@@ -98,7 +97,7 @@ def _outcome(spec: ToolSpec, index: int, record: dict[str, Any] | None, ended: s
 
 
 class SandboxRunner:
-    """Runs each example against the candidate inside the bubblewrap sandbox (see sandbox.py)."""
+    """Runs each example against the candidate inside the bubblewrap sandbox (see the sandbox package)."""
 
     def __init__(self, limits: SandboxLimits | None = None, unsandboxed: bool = False) -> None:
         self.limits = limits or SandboxLimits()

@@ -6,7 +6,7 @@ import ast
 from typing import Any
 
 from ..spec import ToolSpec
-from ..typeexpr import canonical_annotation
+from ..spec.typeexpr import canonical_annotation
 from .findings import Finding
 
 _NO_VALUE = object()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import sys
 
-from ..spec import ToolSpec, ToolType
+from ..spec import ToolSpec
 from .findings import Finding
 
 # Modules generated tools never import: process control, native code, code loading, interpreter internals.
@@ -148,24 +148,13 @@ FILE_WRITE_CALLS = frozenset(
 FILE_MODULES = frozenset({"shutil", "tempfile", "glob"})
 
 
-def allowed_filesystem(spec: ToolSpec) -> str:
-    """'none', 'read' or 'write': what the spec grants, with file tools getting write unless they say read."""
-    if spec.permissions.filesystem != "none":
-        return spec.permissions.filesystem
-    return "write" if spec.effective_tool_type is ToolType.FILE_MANIPULATION else "none"
-
-
-def allows_network(spec: ToolSpec) -> bool:
-    return bool(spec.permissions.network) or spec.effective_tool_type is ToolType.API_CALLER
-
-
 class _PolicyVisitor(ast.NodeVisitor):
     def __init__(self, spec: ToolSpec) -> None:
         self.spec = spec
         self.findings: list[Finding] = []
         self.aliases: dict[str, str] = {}  # local name -> module it stands for (`import os as o`)
-        self.filesystem = allowed_filesystem(spec)
-        self.network = allows_network(spec)
+        self.filesystem = spec.effective_filesystem
+        self.network = spec.effective_network
         self.dependencies = {dependency.split(".")[0] for dependency in spec.dependencies}
 
     def _flag(self, node: ast.AST, rule: str, message: str) -> None:

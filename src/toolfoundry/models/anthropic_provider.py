@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from ..errors import ConfigError, RetryableModelError
-from .base import Completion, CompletionRequest, Usage, estimate_tokens
+from .base import ChatModel, Completion, CompletionRequest, Usage
 from .http_errors import ClientPerLoop, translate
 
 
@@ -24,7 +24,7 @@ def _sdk() -> Any:
     return anthropic
 
 
-class AnthropicModel:
+class AnthropicModel(ChatModel):
     context_window = 200_000
 
     def __init__(
@@ -43,15 +43,11 @@ class AnthropicModel:
         self._sends_temperature = "temperature" in inspect.signature(create).parameters
         self.name = name
         self.model = model
-        self.provider = "anthropic"
         self.usd_per_million_tokens = usd_per_million_tokens
         self._sdk = anthropic
         self._clients = ClientPerLoop(
             lambda: anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, http_client=http_client)
         )
-
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.monotonic()

@@ -1,8 +1,9 @@
-"""The model protocol: a small async interface every provider implements, and the values it exchanges."""
+"""The model interface: a small async base class every provider extends, and the values it exchanges."""
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, runtime_checkable
+from abc import ABC, abstractmethod
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,21 +61,39 @@ class Completion(BaseModel):
     cached: bool = False  # served from the response cache: no call made, nothing spent
 
 
-@runtime_checkable
-class ChatModel(Protocol):
-    """What the pipeline needs of a model. Capabilities are attributes, as in simonw/llm."""
+class ChatModel(ABC):
+    """What the pipeline needs of a model. Capabilities are attributes with defaults here, as in simonw/llm:
+    a provider sets `name`, implements `complete`, and overrides only what differs from these."""
 
-    name: str  # the model string it was chosen by, e.g. "local:smollm2"
-    supports_prefill: bool
-    context_window: int
-    usd_per_million_tokens: tuple[float, float] | None  # (prompt, completion); local models cost 0; None unknown
-    # Optional: "compact" for models that a long prompt confuses (prompting.PROMPT_STYLES); "full" if absent.
+    name: str = ""  # the model string it was chosen by, e.g. "local:smollm2"
+    supports_prefill: bool = False  # continues an assistant reply that the request starts (CompletionRequest.prefill)
+    context_window: int = 8192
+    usd_per_million_tokens: tuple[float, float] | None = None  # (prompt, completion); 0 for local; None unknown
+    prompt_style: str = "full"  # "compact" for small models that a long prompt confuses (generate.prompting)
+    _identity: str = ""  # set where the name alone does not tell two models apart (a file's size and time)
 
+    @abstractmethod
     async def complete(self, request: CompletionRequest) -> Completion: ...
 
     def count_tokens(self, text: str) -> int:
         """Tokens in `text` by the model's own tokenizer, or a close estimate where it has none."""
-        ...
+        return estimate_tokens(text)
+
+    @property
+    def cache_identity(self) -> str:
+        """What the response cache keys on: the name, and whatever else makes this model another one."""
+        return self._identity or self.name
+
+    @property
+    def provider(self) -> str:
+        """The provider of the model string: `openai` for `openai:gpt-4o-mini`."""
+        return self.name.partition(":")[0]
+
+    @property
+    def limits_key(self) -> str:
+        """The circuit breaker and rate limiter this model's calls count against: one per provider unless a
+        provider has several endpoints (openai-compatible servers)."""
+        return self.provider
 
 
 def estimate_tokens(text: str) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ModelError
-from .base import Completion, CompletionRequest, Usage
+from .base import ChatModel, Completion, CompletionRequest, Usage
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_NAMES = {"smollm2", "smollm2-135m", "default"}
@@ -85,7 +85,7 @@ def _load(path: Path, context_window: int) -> Any:
         return _LOADED[key]
 
 
-class LocalModel:
+class LocalModel(ChatModel):
     """A GGUF model in this process. Costs nothing; a call blocks the model's own thread, never the event loop."""
 
     supports_prefill = True
@@ -95,7 +95,7 @@ class LocalModel:
         self.path = resolve_local_path(target)
         self.name = f"local:{target}"
         stat = self.path.stat()
-        self.cache_identity = f"{self.name}#{stat.st_size}-{stat.st_mtime_ns}"  # a changed file is another model
+        self._identity = f"{self.name}#{stat.st_size}-{stat.st_mtime_ns}"  # a changed file is another model
         self.context_window = context_window
         # SmolLM2-135M does better with the signature, description and examples alone than with the full
         # prompt (benchmarks/quality.py); a GGUF file of unknown size gets the full one.

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ..errors import ConfigError, RetryableModelError
-from .base import Completion, CompletionRequest, Usage, estimate_tokens
+from .base import ChatModel, Completion, CompletionRequest, Usage
 from .http_errors import ClientPerLoop, translate
 
 OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1"
@@ -25,7 +25,7 @@ def _sdk() -> Any:
     return openai
 
 
-class OpenAIModel:
+class OpenAIModel(ChatModel):
     """Chat completions over the OpenAI wire protocol."""
 
     supports_prefill = False
@@ -44,7 +44,6 @@ class OpenAIModel:
         self.name = name
         self.model = model
         self.usd_per_million_tokens = usd_per_million_tokens
-        self.provider = name.split(":", 1)[0]
         # A local server needs no key; the SDK insists on one, so a placeholder stands in.
         self._client_options = {
             "api_key": api_key or "not-needed-for-local-servers",
@@ -55,8 +54,12 @@ class OpenAIModel:
         self._sdk = openai
         self._clients = ClientPerLoop(lambda: openai.AsyncOpenAI(**self._client_options))
 
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
+    @property
+    def limits_key(self) -> str:
+        # Each OpenAI-compatible server is a provider of its own: one failing must not open another's breaker.
+        if self.provider == "openai-compatible":
+            return f"{self.provider}:{self._client_options['base_url']}"
+        return self.provider
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.monotonic()

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError, ModelError
-from .base import Completion, CompletionRequest, Usage, estimate_tokens
+from .base import ChatModel, Completion, CompletionRequest, Usage
 
 Reply = str | BaseException
 Responder = Callable[[CompletionRequest], Reply]
@@ -35,7 +35,7 @@ def tool_asked_for(request: CompletionRequest) -> str | None:
     return None
 
 
-class ScriptedModel:
+class ScriptedModel(ChatModel):
     """Replies are whole replies, so by default it takes no prefill; set `supports_prefill=True` to have
     the pipeline send one (the scripted reply is then taken as its continuation)."""
 
@@ -55,7 +55,6 @@ class ScriptedModel:
         if not callable(replies) and not replies:
             raise ConfigError("ScriptedModel needs at least one reply")
         self.name = name
-        self.cache_identity = name  # what the response cache keys on; from_file adds the replies' hash
         self.supports_prefill = supports_prefill
         self.prompt_style = prompt_style  # the prompt the pipeline sends it (prompting.PROMPT_STYLES)
         self.latency_s = latency_s  # a fixed delay per call, for throughput tests and benchmarks
@@ -106,11 +105,8 @@ class ScriptedModel:
                 "or a mapping from tool name to such a list"
             )
         model = cls(replies, name=f"scripted:{path}", latency_s=float(latency), keep_requests=100)
-        model.cache_identity = f"{model.name}#{hashlib.sha256(json.dumps(replies).encode()).hexdigest()[:16]}"
+        model._identity = f"{model.name}#{hashlib.sha256(json.dumps(replies).encode()).hexdigest()[:16]}"
         return model
-
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.requests.append(request)

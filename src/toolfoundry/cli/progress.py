@@ -1,0 +1,59 @@
+"""How a batch shows its progress: a live table on a terminal, one stable line per tool otherwise."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from ..report import ToolSummary
+
+
+def print_summary(summaries: list[ToolSummary]) -> None:
+    """Plain, stable lines when the output is not a terminal: one per tool."""
+    for summary in summaries:
+        status = summary.status or summary.state
+        print(
+            f"{status}\t{summary.tool}\tattempts={summary.attempts}\ttokens={summary.tokens}\t"
+            f"seconds={summary.seconds:.1f}\t{summary.reason}"
+        )
+
+
+class LiveProgress:
+    """A live table of every tool's state, attempts, tokens and cost, for terminals."""
+
+    def __init__(self, console: Console) -> None:
+        self.rows: dict[str, ToolSummary] = {}
+        self.live = Live(console=console, refresh_per_second=8, transient=False)
+
+    def __enter__(self) -> LiveProgress:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.live.update(self._table())
+        self.live.__exit__(*exc_info)
+
+    def update(self, summary: ToolSummary) -> None:
+        self.rows[summary.tool] = summary
+        self.live.update(self._table())
+
+    def _table(self) -> Table:
+        table = Table(title="toolfoundry")
+        for column in ("tool", "state", "attempts", "tokens", "cost", "seconds", "why not verified"):
+            table.add_column(column)
+        colours = {"verified": "green", "unverified": "yellow", "stub": "red", "failed": "red"}
+        for row in self.rows.values():
+            label = row.status or row.state
+            cost = "?" if row.cost_usd is None else f"${row.cost_usd:.4f}"
+            table.add_row(
+                row.tool,
+                f"[{colours.get(label, 'cyan')}]{escape(label)}[/]",
+                str(row.attempts),
+                str(row.tokens),
+                cost,
+                f"{row.seconds:.1f}",
+                escape(row.reason),
+            )
+        return table

@@ -1,0 +1,31 @@
+"""Generation: context and prompts for a spec, model replies turned into code (extract, mend), the repair
+loop with escalation across models, and the generator that ends each spec in a module and a report."""
+
+from __future__ import annotations
+
+from .agent import ToolDesignerAgent, save_tool
+from .context import Context, ContextBuilder
+from .extract import extract_code
+from .fallback import FallbackManager, FallbackPolicy, RunHooks
+from .generator import GeneratedTool, LLMCodeGenerator
+from .mend import mend
+from .prompting import PROMPT_STYLES, PROMPT_VERSION, Prompt, PromptBuilder, PromptStyle
+
+__all__ = [
+    "PROMPT_STYLES",
+    "PROMPT_VERSION",
+    "Context",
+    "ContextBuilder",
+    "FallbackManager",
+    "FallbackPolicy",
+    "GeneratedTool",
+    "LLMCodeGenerator",
+    "Prompt",
+    "PromptBuilder",
+    "PromptStyle",
+    "RunHooks",
+    "ToolDesignerAgent",
+    "extract_code",
+    "mend",
+    "save_tool",
+]

@@ -1,0 +1,224 @@
+"""FallbackManager: the loop that turns replies into the best candidate it can, honestly labelled.
+
+For each model in the chain (primary, then fallbacks): sample several candidates from the initial prompt,
+then from repair prompts quoting the best candidate's findings and failed examples; stop at the first
+verified candidate. Cheap mends run on every reply before the checks. When nothing usable comes out, the
+last resort is a stub that raises NotImplementedError: never a fake implementation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..checks import CodeValidator, ValidationResult
+from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
+from ..models.base import ChatModel, CompletionRequest
+from ..report import AttemptRecord
+from ..service import LLMService, cost_usd
+from ..spec import ToolSpec
+from .context import Context
+from .extract import extract_code
+from .mend import mend
+from .prompting import Prompt, PromptBuilder
+
+# Errors after which a model is skipped for the rest of the run rather than called again.
+_MODEL_UNUSABLE = (AuthenticationFailed, QuotaExhausted, CircuitOpen)
+# Told of every attempt as it ends, with the tool's name: for progress displays.
+AttemptObserver = Callable[[str, AttemptRecord], None]
+
+
+@dataclass(frozen=True)
+class FallbackPolicy:
+    """How hard to try. Calls per model = rounds x samples_per_round."""
+
+    rounds: int = 3  # the initial round plus repair rounds
+    samples_per_round: int = 3
+    temperatures: tuple[float, ...] = (0.2, 0.6, 0.9)
+    max_tokens_per_call: int = 512
+    seed: int = 0
+    stub_on_failure: bool = True
+
+
+@dataclass
+class Candidate:
+    code: str
+    result: ValidationResult
+    attempt: int
+    model: str
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """What a caller running many specs at once lends one generation: an observer of its attempts, and the
+    call slots its model calls share with the others (None: no cap)."""
+
+    on_attempt: AttemptObserver | None = None
+    call_slots: asyncio.Semaphore | None = None
+
+
+@dataclass
+class FallbackOutcome:
+    """What the loop ends with: the kept candidate (None means stub), every attempt, and why it stopped."""
+
+    best: Candidate | None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    stop_reason: str = ""
+    budget_stop: str = ""  # set when a budget ended the loop early, for the report's reason
+
+    @property
+    def verified(self) -> bool:
+        return self.best is not None and self.best.result.verified
+
+
+def usable(result: ValidationResult) -> bool:
+    """Code worth shipping as unverified: parses, is safe by policy and meets the signature."""
+    return (
+        result.passed("extract")
+        and result.passed("syntax")
+        and result.passed("security")
+        and result.passed("compliance")
+    )
+
+
+class FallbackManager:
+    def __init__(
+        self,
+        llm_service: LLMService,
+        prompt_builder: PromptBuilder,
+        code_validator: CodeValidator,
+        policy: FallbackPolicy | None = None,
+    ) -> None:
+        self.llm_service = llm_service
+        self.prompt_builder = prompt_builder
+        self.code_validator = code_validator
+        self.policy = policy or FallbackPolicy()
+
+    async def run(
+        self, spec: ToolSpec, context: Context, models: list[ChatModel], hooks: RunHooks | None = None
+    ) -> FallbackOutcome:
+        outcome = FallbackOutcome(best=None)
+        hooks = hooks or RunHooks()
+        for model in models:
+            try:
+                await self._run_model(spec, context, model, outcome, hooks)
+            except BudgetExceeded as error:
+                outcome.budget_stop = f"stopped early: {error}"
+                break
+            except _MODEL_UNUSABLE:
+                continue  # recorded in the attempt; the next model in the chain takes over
+            if outcome.verified or (outcome.best is not None and outcome.best.result.is_valid):
+                break  # verified, or nothing left that a model could repair (examples could not run)
+        outcome.stop_reason = "; ".join(filter(None, [self._stop_reason(outcome), outcome.budget_stop]))
+        if outcome.best is not None and not usable(outcome.best.result):
+            outcome.best = None  # unsafe or non-compliant code is never written out
+        return outcome
+
+    @staticmethod
+    def _stop_reason(outcome: FallbackOutcome) -> str:
+        if outcome.verified:
+            return "a candidate passed every check"
+        if outcome.best is None:
+            return "no model reply held usable code"
+        if outcome.best.result.is_valid:
+            return "no check failed, but " + outcome.best.result.unverified_reason
+        return "attempts exhausted: " + outcome.best.result.unverified_reason
+
+    async def _run_model(
+        self, spec: ToolSpec, context: Context, model: ChatModel, outcome: FallbackOutcome, hooks: RunHooks
+    ) -> None:
+        for round_number in range(self.policy.rounds):
+            best = outcome.best
+            if best is None or round_number == 0:
+                prompt = self.prompt_builder.build_prompt(spec, context)
+            else:
+                prompt = self.prompt_builder.build_repair_prompt(spec, context, best.code, best.result)
+            for sample in range(self.policy.samples_per_round):
+                candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks)
+                if candidate is not None and (
+                    outcome.best is None or candidate.result.score() > outcome.best.result.score()
+                ):
+                    outcome.best = candidate
+                if outcome.verified:
+                    return
+                if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
+                    return  # nothing failed and the examples cannot run here: more samples cannot do better
+            if outcome.best is not None and outcome.best.result.is_valid:
+                return  # no finding to feed back: more rounds cannot make the examples run
+
+    async def _attempt(
+        self,
+        spec: ToolSpec,
+        model: ChatModel,
+        prompt: Prompt,
+        position: tuple[int, int],  # (round, sample)
+        outcome: FallbackOutcome,
+        hooks: RunHooks,
+    ) -> Candidate | None:
+        policy = self.policy
+        round_number, sample = position
+        # Alternate styles: continuing a fixed signature helps weak models; a free reply helps when they balk.
+        use_prefill = model.supports_prefill and sample % 2 == 0
+        temperature = policy.temperatures[sample % len(policy.temperatures)] if sample or round_number else 0.0
+        request = CompletionRequest(
+            messages=prompt.messages,
+            temperature=temperature,
+            max_tokens=policy.max_tokens_per_call,
+            seed=policy.seed + round_number * 100 + sample,
+            prefill=prompt.prefill if use_prefill else "",
+            stop=("```",) if use_prefill else (),
+        )
+        number = len(outcome.attempts) + 1
+        base = {
+            "number": number,
+            "model": model.name,
+            "kind": prompt.kind,
+            "temperature": temperature,
+            "strategy": "prefill" if use_prefill else "free",
+        }
+        try:
+            completion = await self.llm_service.complete(model, request, hooks.call_slots)
+        except BudgetExceeded:
+            raise
+        except ModelError as error:
+            outcome.attempts.append(AttemptRecord(**base, error=str(error)))
+            self._notify(spec, outcome, hooks)
+            if isinstance(error, _MODEL_UNUSABLE):
+                raise  # more calls to this model cannot succeed: escalate
+            return None
+        # With a prefill the reply continues it; the unclosed fence is fine for extraction.
+        reply = request.prefill + completion.text
+        extracted = extract_code(reply, spec.name)
+        code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
+        # Checks run the sandbox and bandit: off the event loop, so concurrent generations keep going.
+        result = await asyncio.to_thread(self.code_validator.validate, code, spec)
+        outcome.attempts.append(
+            AttemptRecord(
+                **base,
+                prompt_tokens=completion.usage.prompt_tokens,
+                completion_tokens=completion.usage.completion_tokens,
+                seconds=completion.seconds,
+                cached=completion.cached,
+                cost_usd=0.0
+                if completion.cached
+                else cost_usd(
+                    model.usd_per_million_tokens, completion.usage.prompt_tokens, completion.usage.completion_tokens
+                ),
+                extraction=extracted.how,
+                mends=mends,
+                code=code,
+                findings=result.findings,
+                examples=result.behaviour.outcomes,
+                examples_ran=result.behaviour.ran,
+                examples_passed=result.examples_passed,
+                verified=result.verified,
+            )
+        )
+        self._notify(spec, outcome, hooks)
+        return Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
+
+    @staticmethod
+    def _notify(spec: ToolSpec, outcome: FallbackOutcome, hooks: RunHooks) -> None:
+        if hooks.on_attempt is not None:
+            hooks.on_attempt(spec.name, outcome.attempts[-1])

@@ -1,0 +1,220 @@
+"""LLMCodeGenerator: one spec through every stage, ending in a module and a truthful report."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from .._version import __version__
+from ..checks import CodeValidator, ExampleRunner, SandboxRunner
+from ..errors import ConfigError
+from ..library import ToolLibrary, retrieval_pool
+from ..models import DEFAULT_MODEL, ChatModel, load_model
+from ..models.prices import Price
+from ..output import ImplementationInjector, stub_code
+from ..report import Status, TokenTotals, ToolReport
+from ..service import LLMService, ProviderLimits, ResponseCache, total_cost
+from ..spec import ToolSpec
+from .context import Context, ContextBuilder
+from .fallback import FallbackManager, FallbackPolicy, RunHooks
+from .prompting import PromptBuilder
+
+
+@dataclass(frozen=True)
+class GeneratedTool:
+    spec: ToolSpec
+    implementation: str  # the function (and its imports) as checked
+    module_source: str  # the whole module to write
+    report: ToolReport
+
+    @property
+    def status(self) -> Status:
+        return self.report.status
+
+
+class LLMCodeGenerator:
+    """Orchestrates context, prompts, the model chain, checks, fallbacks and injection for one spec."""
+
+    def __init__(
+        self,
+        llm_service: LLMService,
+        prompt_builder: PromptBuilder,
+        context_builder: ContextBuilder,
+        code_validator: CodeValidator,
+        implementation_injector: ImplementationInjector,
+        fallback_manager: FallbackManager,
+        models: list[ChatModel],
+        library: ToolLibrary | None = None,
+        fresh: bool = False,
+    ) -> None:
+        if not models:
+            raise ConfigError("LLMCodeGenerator needs at least one model")
+        self.llm_service = llm_service
+        self.prompt_builder = prompt_builder
+        self.context_builder = context_builder
+        self.code_validator = code_validator
+        self.implementation_injector = implementation_injector
+        self.fallback_manager = fallback_manager
+        self.models = models
+        self.library = library  # verified tools: reused on a spec-hash match, and every new one added
+        self.fresh = fresh  # generate even when the library holds the spec
+
+    @classmethod
+    def create(
+        cls,
+        model: str | ChatModel = DEFAULT_MODEL,
+        fallback_models: tuple[str | ChatModel, ...] = (),
+        policy: FallbackPolicy | None = None,
+        runner: ExampleRunner | None = None,
+        *,
+        prompt_style: str | None = None,
+        library: ToolLibrary | None = None,
+        fresh: bool = False,
+        context_budget_tokens: int = 1200,
+        prices: dict[str, Price] | None = None,
+        timeout_s: float = 120.0,
+        deadline_s: float | None = None,
+        max_tokens_total: int | None = None,
+        max_cost_usd: float | None = None,
+        cache: ResponseCache | None = None,
+        limits: dict[str, ProviderLimits] | None = None,
+        llm_service: LLMService | None = None,
+    ) -> LLMCodeGenerator:
+        """The one way to build a generator (the CLI, the library API and the benchmarks all come here): models
+        given as strings are loaded, every stage gets its default unless given. The prompt style is the first
+        model's preference unless given (small local models prefer `compact`). The service's settings
+        (timeout to limits) build its LLMService; `llm_service` replaces it whole (tests inject clocks)."""
+        chain = [load_model(item, prices) if isinstance(item, str) else item for item in (model, *fallback_models)]
+        prompts = PromptBuilder(style=prompt_style or chain[0].prompt_style)
+        service = llm_service or LLMService(
+            timeout_s=timeout_s,
+            deadline_s=deadline_s,
+            max_tokens_total=max_tokens_total,
+            max_cost_usd=max_cost_usd,
+            cache=cache,
+            limits=limits,
+            prompt_version=prompts.version,
+        )
+        validator = CodeValidator(runner=runner or SandboxRunner())
+        return cls(
+            llm_service=service,
+            prompt_builder=prompts,
+            context_builder=ContextBuilder(
+                library=retrieval_pool(library), count_tokens=chain[0].count_tokens, budget_tokens=context_budget_tokens
+            ),
+            code_validator=validator,
+            implementation_injector=ImplementationInjector(),
+            fallback_manager=FallbackManager(service, prompts, validator, policy),
+            models=chain,
+            library=library,
+            fresh=fresh,
+        )
+
+    async def generate_code(self, tool_specification: ToolSpec, hooks: RunHooks | None = None) -> GeneratedTool:
+        """One spec through every stage. `hooks` are a batch's: an attempt observer and shared call slots."""
+        spec = tool_specification
+        started = time.monotonic()
+        if self.library is not None and not self.fresh:
+            reused = await self._from_library(spec, started)
+            if reused is not None:
+                return reused
+        # The compact prompt carries no context; an empty one keeps the report from naming tools it never saw.
+        compact = self.prompt_builder.style == "compact"
+        context = Context(sections=[]) if compact else self.context_builder.build_context(spec)
+        outcome = await self.fallback_manager.run(spec, context, self.models, hooks)
+        best = outcome.best
+        if best is None:
+            status: Status = "stub"
+            reason = outcome.stop_reason
+            implementation = stub_code(spec, reason)
+        else:
+            status = "verified" if best.result.verified else "unverified"
+            reason = "" if status == "verified" else best.result.unverified_reason
+            if outcome.budget_stop and status != "verified":
+                reason = f"{reason}; {outcome.budget_stop}"
+            implementation = best.code
+        report = ToolReport(
+            tool=spec.name,
+            status=status,
+            reason=reason,
+            spec_hash=spec.spec_hash(),
+            model=self.models[0].name,
+            models_used=sorted({attempt.model for attempt in outcome.attempts}),
+            chosen_attempt=best.attempt if best else None,
+            attempts=outcome.attempts,
+            findings=best.result.findings if best else [],
+            examples=best.result.behaviour.outcomes if best else [],
+            examples_ran=best.result.behaviour.ran if best else False,
+            tokens=TokenTotals(
+                prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts if not attempt.cached),
+                completion=sum(attempt.completion_tokens for attempt in outcome.attempts if not attempt.cached),
+            ),
+            cost_usd=total_cost(attempt.cost_usd for attempt in outcome.attempts),
+            service=self.llm_service.snapshot(),
+            seconds=round(time.monotonic() - started, 3),
+            context={
+                "similar_tools": context.example_names,
+                "dropped_sections": context.dropped,
+                "tokens": context.tokens,
+                "budget": context.budget,
+            },
+            sandbox=best.result.behaviour.limits if best else {},
+            toolfoundry_version=__version__,
+            prompt_version=self.prompt_builder.version,
+        )
+        if status == "verified" and self.library is not None:
+            stored = await asyncio.to_thread(
+                self.library.add,
+                spec,
+                implementation,
+                report.model_dump(mode="json"),
+                ", ".join(report.models_used),
+                __version__,
+                self.prompt_builder.version,
+            )
+            report = report.model_copy(
+                update={"library": {"added": True, "version": stored.version, "path": str(self.library.path)}}
+            )
+        module = self.implementation_injector.inject(
+            implementation, spec, status=status, reason=reason, model=", ".join(report.models_used)
+        )
+        return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
+
+    async def _from_library(self, spec: ToolSpec, started: float) -> GeneratedTool | None:
+        """The stored tool for this exact spec, if its checks still pass today; no model call."""
+        stored = await asyncio.to_thread(self.library.find, spec.spec_hash())
+        if stored is None:
+            return None
+        result = await asyncio.to_thread(self.code_validator.validate, stored.code, spec)
+        if not result.verified:
+            return None  # checks have grown stricter since it was stored: generate anew
+        report = ToolReport(
+            tool=spec.name,
+            status="verified",
+            spec_hash=spec.spec_hash(),
+            model=stored.model,
+            models_used=[],
+            findings=result.findings,
+            examples=result.behaviour.outcomes,
+            examples_ran=True,
+            seconds=round(time.monotonic() - started, 3),
+            sandbox=result.behaviour.limits,
+            library={
+                "reused": True,
+                "version": stored.version,
+                "path": str(self.library.path),
+                "generated_by": stored.model,
+                "created": stored.created,
+            },
+            toolfoundry_version=__version__,
+            prompt_version=self.prompt_builder.version,
+            service=self.llm_service.snapshot(),
+        )
+        module = self.implementation_injector.inject(
+            stored.code, spec, status="verified", model=f"{stored.model} (from the tool library)"
+        )
+        return GeneratedTool(spec=spec, implementation=stored.code, module_source=module, report=report)
+
+    def generate_code_sync(self, tool_specification: ToolSpec) -> GeneratedTool:
+        return asyncio.run(self.generate_code(tool_specification))

@@ -1,0 +1,70 @@
+"""The run's report: what a batch remembers of each tool (a small summary; the full report is on disk), whether
+a tool is already up to date, and report.json with totals."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..service import total_cost
+from ..spec import ToolSpec
+from .tool import ToolReport
+
+
+@dataclass
+class ToolSummary:
+    """What a run remembers of one tool; the full report is on disk."""
+
+    tool: str
+    state: str = "queued"  # queued, generating, done, skipped (up to date), failed (an error, no tool written)
+    status: str = ""  # verified, unverified, stub
+    reason: str = ""
+    attempts: int = 0
+    tokens: int = 0
+    cost_usd: float | None = 0.0
+    seconds: float = 0.0
+    report: str = ""  # the report file, relative to the output folder
+
+
+def up_to_date(spec: ToolSpec, output: Path, model: str, prompt_version: str) -> ToolReport | None:
+    """The existing report if this spec was verified before with the same model and prompt version."""
+    if not (output / f"{spec.name}.py").is_file():
+        return None
+    report = ToolReport.read(output / f"{spec.name}.report.json")
+    same = (
+        report is not None
+        and report.status == "verified"
+        and report.spec_hash == spec.spec_hash()
+        and report.model == model
+        and report.prompt_version == prompt_version
+    )
+    return report if same else None
+
+
+def run_report(
+    summaries: list[ToolSummary],
+    *,
+    model: str,
+    seconds: float,
+    interrupted: bool,
+    service: dict,
+    prompt_version: str,
+) -> dict:
+    """The run's report.json: a line per tool, totals, and how the run ended."""
+    counts = {status: sum(1 for s in summaries if s.status == status) for status in ("verified", "unverified", "stub")}
+    return {
+        "model": model,
+        "prompt_version": prompt_version,
+        "interrupted": interrupted,
+        "seconds": round(seconds, 3),
+        "tools": [asdict(summary) for summary in summaries],
+        "summary": {
+            **counts,
+            "skipped": sum(1 for s in summaries if s.state == "skipped"),
+            "failed": sum(1 for s in summaries if s.state == "failed"),
+            "not_finished": sum(1 for s in summaries if s.state in {"queued", "generating"}),
+            "tokens": sum(summary.tokens for summary in summaries),
+            "cost_usd": total_cost(summary.cost_usd for summary in summaries),
+        },
+        "service": service,
+    }

@@ -1,0 +1,89 @@
+"""The report: what was tried, what passed, what did not, what it cost. Written beside every tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..checks import ExampleOutcome, Finding
+from ..errors import redact
+
+Status = Literal["verified", "unverified", "stub"]
+
+
+class AttemptRecord(BaseModel):
+    """One model call and what became of its reply."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    model: str
+    kind: str  # "initial" or "repair"
+    strategy: str  # "prefill" (the model continued a fixed signature) or "free"
+    temperature: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    extraction: str = ""  # how code was found in the reply: fenced, fenced-unclosed, bare, none
+    mends: list[str] = Field(default_factory=list)
+    code: str | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    examples: list[ExampleOutcome] = Field(default_factory=list)
+    examples_ran: bool = False
+    examples_passed: int = 0
+    verified: bool = False
+    cached: bool = False  # the reply came from the response cache: no call was made
+    cost_usd: float | None = 0.0  # None when the model's price is unknown
+    error: str = ""  # a model error that produced no reply
+
+
+class TokenTotals(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prompt: int = 0
+    completion: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+
+class ToolReport(BaseModel):
+    """The truth about one generated tool. `status` is `verified` only when every check passed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    status: Status
+    reason: str = ""  # why the tool is not verified; empty when it is
+    spec_hash: str
+    model: str  # the primary model
+    models_used: list[str] = Field(default_factory=list)
+    chosen_attempt: int | None = None  # the attempt whose code was kept; None for a stub
+    attempts: list[AttemptRecord] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)  # of the kept code
+    examples: list[ExampleOutcome] = Field(default_factory=list)  # of the kept code
+    examples_ran: bool = False
+    tokens: TokenTotals = Field(default_factory=TokenTotals)
+    cost_usd: float | None = 0.0  # None when some model's price is unknown
+    seconds: float = 0.0
+    service: dict[str, Any] = Field(default_factory=dict)  # breakers, cache hits, calls, spend so far in the run
+    library: dict[str, Any] = Field(default_factory=dict)  # reused from the tool library, or added to it
+    context: dict[str, Any] = Field(default_factory=dict)  # examples retrieved, sections dropped, tokens
+    sandbox: dict[str, Any] = Field(default_factory=dict)  # the limits examples ran under
+    toolfoundry_version: str = ""
+    prompt_version: str = ""
+
+    def to_json(self) -> str:
+        # A guard: nothing in a report comes from a key, but a provider's error text might echo one.
+        return redact(self.model_dump_json(indent=2))
+
+    @classmethod
+    def read(cls, path: Path) -> ToolReport | None:
+        """The report in a `<name>.report.json` file, or None when there is none or it is not one."""
+        try:
+            return cls.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError):
+            return None

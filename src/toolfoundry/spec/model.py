@@ -1,0 +1,238 @@
+"""ToolSpec: what a tool must be. Immutable, validated, with every problem reported by field path.
+
+Two things are decided here and nowhere else: the tool's type (declared, or detected from its words) and its
+effective permissions (what the checks allow its code to touch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import keyword
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from ..errors import SpecProblem, TypeExpressionError
+from .tool_type import ToolType, detect_tool_type
+from .typeexpr import canonical_type, is_optional
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _check_identifier(value: str, what: str) -> str:
+    if not value.isidentifier():
+        raise ValueError(f"{what} {value!r} is not a Python identifier (letters, digits, _; not starting with a digit)")
+    if keyword.iskeyword(value):
+        raise ValueError(f"{what} {value!r} is a Python keyword")
+    return value
+
+
+def _checked_type(expression: str) -> str:
+    """The canonical spelling, or a ValueError pydantic reports at the field's path."""
+    try:
+        return canonical_type(expression)
+    except TypeExpressionError as error:
+        raise ValueError(str(error)) from None
+
+
+class Param(BaseModel):
+    """One input parameter. A param with a default is optional; `required` says which."""
+
+    model_config = _FROZEN
+
+    name: str
+    type: str = "Any"
+    description: str = ""
+    required: bool = True
+    default: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_makes_optional(cls, data: Any) -> Any:
+        # A `default:` key, even `default: null`, is what makes a parameter optional.
+        if isinstance(data, dict) and "default" in data and "required" not in data:
+            data = {**data, "required": False}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        return _check_identifier(value, "parameter name")
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_expression(cls, value: str) -> str:
+        return _checked_type(value)
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> Param:
+        if not self.required and self.default is None and not is_optional(self.type):
+            raise ValueError(f"default is null but type {self.type!r} does not admit None; write `{self.type} | None`")
+        return self
+
+
+class Example(BaseModel):
+    """A call and what it must give: `output` (compared by value) or `raises` (an exception class name)."""
+
+    model_config = _FROZEN
+
+    input: dict[str, Any] = Field(default_factory=dict)
+    output: Any = None
+    raises: str | None = None
+    expects_output: bool = True
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="files (relative path -> text) placed in the working directory first",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _output_or_raises(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "expects_output" not in data:
+            has_output, has_raises = "output" in data, data.get("raises") is not None
+            if has_output and has_raises:
+                raise ValueError("give either `output` or `raises`, not both")
+            if not has_output and not has_raises:
+                raise ValueError("needs `output` (the expected value) or `raises` (an exception class name)")
+            data = {**data, "expects_output": has_output}
+        return data
+
+    @field_validator("files")
+    @classmethod
+    def _files_stay_inside(cls, files: dict[str, str]) -> dict[str, str]:
+        for path in files:
+            parts = path.replace("\\", "/").split("/")
+            if not path or path.startswith("/") or ".." in parts or ":" in parts[0]:
+                raise ValueError(f"file path {path!r} must be relative and stay inside the working directory")
+        return files
+
+    @field_validator("raises")
+    @classmethod
+    def _raises_is_name(cls, value: str | None) -> str | None:
+        if value is not None and not _MODULE_NAME.match(value):
+            raise ValueError(f"{value!r} is not an exception class name such as ValueError")
+        return value
+
+
+class Permissions(BaseModel):
+    """What a tool may touch beyond pure computation. Default: nothing."""
+
+    model_config = _FROZEN
+
+    network: list[str] = Field(default_factory=list, description="host:port pairs the tool may connect to")
+    filesystem: Literal["none", "read", "write"] = "none"
+
+    @field_validator("network")
+    @classmethod
+    def _host_ports(cls, values: list[str]) -> list[str]:
+        for value in values:
+            match = _HOST_PORT.match(value)
+            if not match or not 0 < int(match["port"]) < 65536:
+                raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080)")
+        return values
+
+
+class ToolSpec(BaseModel):
+    """A tool specification: the contract the generated function must meet."""
+
+    model_config = _FROZEN
+
+    name: str
+    description: str = Field(min_length=1)
+    input_params: list[Param] = Field(default_factory=list)
+    output_format: str = ""
+    output_type: str | None = None
+    constraints: list[str] = Field(default_factory=list)
+    examples: list[Example] = Field(default_factory=list)
+    tool_type: ToolType | None = None
+    dependencies: list[str] = Field(default_factory=list)
+    permissions: Permissions = Field(default_factory=Permissions)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        return _check_identifier(value, "tool name")
+
+    @field_validator("output_type")
+    @classmethod
+    def _output_type_is_expression(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_type(value)
+
+    @field_validator("dependencies")
+    @classmethod
+    def _dependencies_are_modules(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _MODULE_NAME.match(value):
+                raise ValueError(f"{value!r} is not an importable module name")
+        return values
+
+    @model_validator(mode="after")
+    def _params_and_examples_agree(self, info: ValidationInfo) -> ToolSpec:
+        # The parser asks to defer these so it can list them beside other problems instead of stopping here.
+        if not (info.context or {}).get("defer_cross_checks"):
+            problems = cross_field_problems(self)
+            if problems:
+                raise ValueError("; ".join(str(problem) for problem in problems))
+        return self
+
+    @property
+    def effective_tool_type(self) -> ToolType:
+        """The declared tool type, or the one detected from the description, params and dependencies."""
+        return self.tool_type or detect_tool_type(self)
+
+    @property
+    def effective_filesystem(self) -> Literal["none", "read", "write"]:
+        """What the code may do with files: as declared, with file tools getting write unless they say read."""
+        if self.permissions.filesystem != "none":
+            return self.permissions.filesystem
+        return "write" if self.effective_tool_type is ToolType.FILE_MANIPULATION else "none"
+
+    @property
+    def effective_network(self) -> bool:
+        """Whether the code may import network modules: declared hosts, or an API-caller tool."""
+        return bool(self.permissions.network) or self.effective_tool_type is ToolType.API_CALLER
+
+    def signature(self) -> str:
+        """The exact `def` line the generated function must have."""
+        parts = []
+        for param in self.input_params:
+            text = f"{param.name}: {param.type}"
+            parts.append(text if param.required else f"{text} = {param.default!r}")
+        returns = f" -> {self.output_type}" if self.output_type else ""
+        return f"def {self.name}({', '.join(parts)}){returns}:"
+
+    def spec_hash(self) -> str:
+        """A stable hash of the whole spec, for reports, caches and libraries."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def cross_field_problems(spec: ToolSpec) -> list[SpecProblem]:
+    """Problems that involve more than one field: duplicate params, order of defaults, example keys."""
+    problems: list[SpecProblem] = []
+    names = [param.name for param in spec.input_params]
+    for index, param in enumerate(spec.input_params):
+        if names.index(param.name) != index:
+            problems.append(SpecProblem(f"input_params[{index}].name", f"duplicate parameter name {param.name!r}"))
+    seen_optional = False
+    for index, param in enumerate(spec.input_params):
+        if param.required and seen_optional:
+            problems.append(
+                SpecProblem(f"input_params[{index}]", f"required parameter {param.name!r} follows an optional one")
+            )
+        seen_optional = seen_optional or not param.required
+    required = {param.name for param in spec.input_params if param.required}
+    for index, example in enumerate(spec.examples):
+        unknown = sorted(set(example.input) - set(names))
+        missing = sorted(required - set(example.input))
+        if unknown:
+            problems.append(
+                SpecProblem(f"examples[{index}].input", f"unknown parameters {unknown}; the params are {names}")
+            )
+        if missing:
+            problems.append(SpecProblem(f"examples[{index}].input", f"missing required parameters {missing}"))
+    return problems
