@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -24,11 +26,22 @@ library_app = typer.Typer(help="The library of verified tools: reused, retrieved
 LibraryOption = Annotated[Path | None, typer.Option("--library", help="library file (default: user data folder)")]
 
 
-def _open(path: Path | None) -> ToolLibrary:
+NewestVersion = Annotated[int | None, typer.Option(help="default: the newest")]
+EveryVersion = Annotated[int | None, typer.Option(help="default: every version")]
+
+
+@contextlib.contextmanager
+def _errors_are_bad_input() -> Iterator[None]:
+    """A library error (no such tool, a file from a newer toolfoundry) is bad input: its message, exit 2."""
     try:
-        return ToolLibrary(path or default_library_path())
+        yield
     except ToolfoundryError as error:
         raise fail(str(error)) from None
+
+
+def _open(path: Path | None) -> ToolLibrary:
+    with _errors_are_bad_input():
+        return ToolLibrary(path or default_library_path())
 
 
 @library_app.command("list")
@@ -49,16 +62,10 @@ def list_tools(library: LibraryOption = None) -> None:
 
 
 @library_app.command()
-def show(
-    name: str,
-    version: Annotated[int | None, typer.Option(help="default: the newest")] = None,
-    library: LibraryOption = None,
-) -> None:
+def show(name: str, version: NewestVersion = None, library: LibraryOption = None) -> None:
     """A tool's spec and code."""
-    try:
+    with _errors_are_bad_input():
         tool = _open(library).get(name, version)
-    except ToolfoundryError as error:
-        raise fail(str(error)) from None
     print(f"# {tool.name} v{tool.version}, by {tool.model}, toolfoundry {tool.toolfoundry_version}\n")
     print(yaml.safe_dump(tool.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False))
     print(tool.code)
@@ -68,10 +75,8 @@ def show(
 def diff(name: str, first: int, second: int, library: LibraryOption = None) -> None:
     """What changed between two versions: spec and code, as a unified diff."""
     store = _open(library)
-    try:
+    with _errors_are_bad_input():
         old, new = store.get(name, first), store.get(name, second)
-    except ToolfoundryError as error:
-        raise fail(str(error)) from None
     for label, before, after in (
         (
             "spec",
@@ -97,7 +102,7 @@ def diff(name: str, first: int, second: int, library: LibraryOption = None) -> N
 def export(
     name: Annotated[str | None, typer.Argument(help="the tool; leave out with --all")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="folder to write into")] = Path("tools"),
-    version: Annotated[int | None, typer.Option(help="default: the newest")] = None,
+    version: NewestVersion = None,
     target: Annotated[list[str] | None, typer.Option("--target", "-t", help=f"also: {', '.join(TARGETS)}")] = None,
     every: Annotated[bool, typer.Option("--all", help="every tool's newest version")] = False,
     library: LibraryOption = None,
@@ -106,11 +111,9 @@ def export(
     store = _open(library)
     if every == (name is not None):
         raise fail("give a tool name or --all, not both")
-    try:
+    with _errors_are_bad_input():
         tools = store.latest() if every else [store.get(name, version)]
         targets = check_targets(target or ["module"], [tool.spec for tool in tools])
-    except ToolfoundryError as error:
-        raise fail(str(error)) from None
     injector = ImplementationInjector()
     for tool in tools:
         spec_text = yaml.safe_dump(tool.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
@@ -157,8 +160,6 @@ def remove(
     library: LibraryOption = None,
 ) -> None:
     """Remove a tool (every version, or one)."""
-    try:
+    with _errors_are_bad_input():
         removed = _open(library).remove(name, version)
-    except ToolfoundryError as error:
-        raise fail(str(error)) from None
     print(f"removed {removed} version(s) of {name}")

@@ -11,17 +11,9 @@ import inspect
 import time
 from typing import Any
 
-from ..errors import ConfigError, RetryableModelError
+from ..errors import RetryableModelError
 from .base import ChatModel, Completion, CompletionRequest, Usage
-from .http_errors import ClientPerLoop, translate
-
-
-def _sdk() -> Any:
-    try:
-        import anthropic
-    except ImportError:
-        raise ConfigError("the Anthropic provider needs its SDK: pip install 'toolfoundry[anthropic]'") from None
-    return anthropic
+from .http_errors import ClientPerLoop, import_sdk, translate
 
 
 class AnthropicModel(ChatModel):
@@ -37,7 +29,7 @@ class AnthropicModel(ChatModel):
         http_client: Any = None,
         supports_prefill: bool = False,
     ) -> None:
-        anthropic = _sdk()
+        anthropic = import_sdk("anthropic", "Anthropic")
         self.supports_prefill = supports_prefill
         create = anthropic.resources.messages.AsyncMessages.create
         self._sends_temperature = "temperature" in inspect.signature(create).parameters

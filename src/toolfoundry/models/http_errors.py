@@ -1,4 +1,5 @@
-"""SDK errors into toolfoundry's tree, decided by exception type and HTTP status, never by message text.
+"""What the two SDK providers share: importing their SDK, one client per event loop, and SDK errors into
+toolfoundry's tree, decided by exception type and HTTP status, never by message text.
 
 Both official SDKs (openai, anthropic) share one shape: APIStatusError with status_code, response and body;
 APIConnectionError and its APITimeoutError. Messages are built here from the status and the body's error type,
@@ -9,14 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import importlib
 import time
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from ..errors import AuthenticationFailed, ModelError, QuotaExhausted, RetryableModelError, redact
+from ..errors import AuthenticationFailed, ConfigError, ModelError, QuotaExhausted, RetryableModelError, redact
 
 RETRYABLE_STATUS = {408, 409, 425, 429}
+
+
+def import_sdk(name: str, provider: str) -> Any:
+    """A provider's SDK, imported on first use; missing, it is a ConfigError naming the extra to install."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ConfigError(f"the {provider} provider needs its SDK: pip install 'toolfoundry[{name}]'") from None
 
 
 def retry_after_seconds(headers: Any) -> float | None:

@@ -10,19 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import ConfigError, RetryableModelError
+from ..errors import RetryableModelError
 from .base import ChatModel, Completion, CompletionRequest, Usage
-from .http_errors import ClientPerLoop, translate
+from .http_errors import ClientPerLoop, import_sdk, translate
 
 OLLAMA_BASE_URL = "http://127.0.0.1:11434/v1"
-
-
-def _sdk() -> Any:
-    try:
-        import openai
-    except ImportError:
-        raise ConfigError("the OpenAI provider needs the openai SDK: pip install 'toolfoundry[openai]'") from None
-    return openai
 
 
 class OpenAIModel(ChatModel):
@@ -40,7 +32,7 @@ class OpenAIModel(ChatModel):
         usd_per_million_tokens: tuple[float, float] | None = None,
         http_client: Any = None,
     ) -> None:
-        openai = _sdk()
+        openai = import_sdk("openai", "OpenAI")
         self.name = name
         self.model = model
         self.usd_per_million_tokens = usd_per_million_tokens

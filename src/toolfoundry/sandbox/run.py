@@ -115,14 +115,7 @@ def run_in_sandbox(
         if line.startswith(nonce):
             with contextlib.suppress(json.JSONDecodeError):
                 results.append(json.loads(line[len(nonce) :]))
-    return SandboxRun(
-        results=results,
-        exit_code=exit_code,
-        timed_out=timed_out,
-        stderr=errors,
-        seconds=seconds,
-        process_limit=started.process_limit,
-    )
+    return SandboxRun(results, exit_code, timed_out, errors, seconds, started.process_limit)
 
 
 def describe_limits(limits: SandboxLimits, unsandboxed: bool = False) -> dict[str, Any]:

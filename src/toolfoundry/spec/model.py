@@ -10,9 +10,9 @@ import hashlib
 import json
 import keyword
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import SpecProblem, TypeExpressionError
 from .tool_type import ToolType, detect_tool_type
@@ -31,6 +31,10 @@ def _check_identifier(value: str, what: str) -> str:
     return value
 
 
+def _identifier(what: str) -> AfterValidator:
+    return AfterValidator(lambda value: _check_identifier(value, what))
+
+
 def _checked_type(expression: str) -> str:
     """The canonical spelling, or a ValueError pydantic reports at the field's path."""
     try:
@@ -39,13 +43,17 @@ def _checked_type(expression: str) -> str:
         raise ValueError(str(error)) from None
 
 
+# A type expression as written in a spec, checked and stored in its canonical spelling.
+TypeExpression = Annotated[str, AfterValidator(_checked_type)]
+
+
 class Param(BaseModel):
     """One input parameter. A param with a default is optional; `required` says which."""
 
     model_config = _FROZEN
 
-    name: str
-    type: str = "Any"
+    name: Annotated[str, _identifier("parameter name")]
+    type: TypeExpression = "Any"
     description: str = ""
     required: bool = True
     default: Any = None
@@ -57,16 +65,6 @@ class Param(BaseModel):
         if isinstance(data, dict) and "default" in data and "required" not in data:
             data = {**data, "required": False}
         return data
-
-    @field_validator("name")
-    @classmethod
-    def _name_is_identifier(cls, value: str) -> str:
-        return _check_identifier(value, "parameter name")
-
-    @field_validator("type")
-    @classmethod
-    def _type_is_expression(cls, value: str) -> str:
-        return _checked_type(value)
 
     @model_validator(mode="after")
     def _default_fits(self) -> Param:
@@ -141,26 +139,16 @@ class ToolSpec(BaseModel):
 
     model_config = _FROZEN
 
-    name: str
+    name: Annotated[str, _identifier("tool name")]
     description: str = Field(min_length=1)
     input_params: list[Param] = Field(default_factory=list)
     output_format: str = ""
-    output_type: str | None = None
+    output_type: TypeExpression | None = None
     constraints: list[str] = Field(default_factory=list)
     examples: list[Example] = Field(default_factory=list)
     tool_type: ToolType | None = None
     dependencies: list[str] = Field(default_factory=list)
     permissions: Permissions = Field(default_factory=Permissions)
-
-    @field_validator("name")
-    @classmethod
-    def _name_is_identifier(cls, value: str) -> str:
-        return _check_identifier(value, "tool name")
-
-    @field_validator("output_type")
-    @classmethod
-    def _output_type_is_expression(cls, value: str | None) -> str | None:
-        return None if value is None else _checked_type(value)
 
     @field_validator("dependencies")
     @classmethod
