@@ -3,6 +3,7 @@ connection beyond loopback fail loudly."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,42 @@ import yaml
 
 from tests.fault_server import FaultServer
 from tests.helpers import DESCRIBED_SLUG_SPEC, SLUG_SPEC, FakeTime
+from toolfoundry.checks import behaviour
+from toolfoundry.models import local
+from toolfoundry.sandbox import boundary, sandbox_problem
 from toolfoundry.spec import ToolSpec, ToolSpecificationParser
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that run the real sandbox join the slow lane, before `-m "not slow"` picks the fast one; without
+    bubblewrap they skip, except in CI, where it must be there."""
+    problem = sandbox_problem()
+    for item in items:
+        if item.get_closest_marker("sandbox"):
+            item.add_marker(pytest.mark.slow)
+            if problem and not os.environ.get("CI"):
+                item.add_marker(pytest.mark.skip(reason=f"bubblewrap cannot run here: {problem}"))
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_stays_fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test outside the slow lane that runs examples in the real sandbox or loads a real model fails here,
+    naming the marker it needs: the fast lane cannot slow down unnoticed."""
+    if request.node.get_closest_marker("slow"):
+        return
+    real_run = behaviour.run_in_sandbox
+
+    def run_unless_sandboxed(*args, **kwargs):
+        if not kwargs.get("unsandboxed") and boundary.sandbox_problem() is None:
+            raise AssertionError("this test runs the real sandbox: mark it @requires_sandbox (the slow lane)")
+        return real_run(*args, **kwargs)
+
+    def refuse_to_load(*args, **kwargs):
+        raise AssertionError("this test loads a real model: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(behaviour, "run_in_sandbox", run_unless_sandboxed)
+    monkeypatch.setattr(local, "_load", refuse_to_load)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,7 +3,6 @@ clock, and a wait on a condition (never a fixed sleep)."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,7 +12,6 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from toolfoundry.cli import app
-from toolfoundry.sandbox import sandbox_problem
 
 # The smallest useful spec, as a user would write it, for CLI tests.
 SLUG_SPEC = {
@@ -47,11 +45,9 @@ def slugify(text: str) -> str:
 GOOD_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 2\n```'
 WRONG_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 3\n```'
 
-# Tests that need the real bubblewrap sandbox: in CI it must be there, elsewhere they skip.
-requires_sandbox = pytest.mark.skipif(
-    sandbox_problem() is not None and not os.environ.get("CI"),
-    reason=f"bubblewrap cannot run here: {sandbox_problem()}",
-)
+# Tests that run the real bubblewrap sandbox: in the slow lane (conftest adds `slow`); in CI bubblewrap must be
+# there, elsewhere they skip without it.
+requires_sandbox = pytest.mark.sandbox
 
 
 def numbered_specs(count: int) -> list[dict]:

@@ -13,67 +13,27 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from tests.helpers import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC, requires_sandbox
+from tests.helpers import (
+    DOUBLE_SPEC,
+    GOOD_DOUBLE,
+    GOOD_SLUGIFY,
+    SLUG_SPEC,
+    WRONG_DOUBLE,
+    cli,
+    numbered_replies,
+    numbered_specs,
+    requires_sandbox,
+    scripted_model,
+    write_specs,
+)
 from toolfoundry.batch import BatchRunner
-from toolfoundry.cli import app
 from toolfoundry.errors import ConfigError
 from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder
 from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
 from toolfoundry.service import LLMService
 from toolfoundry.spec import ToolSpecificationParser
-
-GOOD_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 2\n```'
-WRONG_DOUBLE = '```python\ndef double(n: int) -> int:\n    """Twice n."""\n    return n * 3\n```'
-
-
-def numbered_specs(count: int) -> list[dict]:
-    """`count` small distinct specs: add_<i>(n) = n + i."""
-    return [
-        {
-            "name": f"add_{index}",
-            "description": f"Add {index} to a number.",
-            "input_params": [{"name": "n", "type": "int"}],
-            "output_type": "int",
-            "examples": [{"input": {"n": 1}, "output": 1 + index}],
-        }
-        for index in range(count)
-    ]
-
-
-def numbered_replies(count: int) -> dict[str, list[str]]:
-    return {
-        f"add_{index}": [f'```python\ndef add_{index}(n: int) -> int:\n    """Add."""\n    return n + {index}\n```']
-        for index in range(count)
-    }
-
-
-def run(*arguments: object):
-    return CliRunner().invoke(app, [str(argument) for argument in arguments])
-
-
-@pytest.fixture
-def spec_folder(tmp_path: Path):
-    def _folder(*specs: dict) -> Path:
-        folder = tmp_path / "specs"
-        folder.mkdir(exist_ok=True)
-        for spec in specs:
-            (folder / f"{spec['name']}.yaml").write_text(yaml.safe_dump(spec))
-        return folder
-
-    return _folder
-
-
-@pytest.fixture
-def scripted_file(tmp_path: Path):
-    def _file(replies: dict[str, list[str]], latency_s: float = 0.0, name: str = "replies.yaml") -> str:
-        path = tmp_path / name
-        path.write_text(yaml.safe_dump({"replies": replies, "latency_s": latency_s}))
-        return f"scripted:{path}"
-
-    return _file
 
 
 def test_a_per_tool_script_answers_each_tool_with_its_own_replies() -> None:
@@ -132,17 +92,15 @@ def test_specs_run_concurrently_up_to_the_limit_and_no_further(tmp_path: Path) -
 
 
 @requires_sandbox
-def test_a_second_run_skips_tools_verified_with_the_same_spec_and_model(
-    spec_folder, scripted_file, tmp_path: Path
-) -> None:
-    specs = spec_folder(SLUG_SPEC, DOUBLE_SPEC)
-    model = scripted_file({"slugify": [GOOD_SLUGIFY], "double": [WRONG_DOUBLE]})
+def test_a_second_run_skips_tools_verified_with_the_same_spec_and_model(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path / "specs", SLUG_SPEC, DOUBLE_SPEC)
+    model = scripted_model(tmp_path / "replies.yaml", {"slugify": [GOOD_SLUGIFY], "double": [WRONG_DOUBLE]})
     out = tmp_path / "tools"
-    first = run("generate", specs, "-o", out, "--model", model, "--no-library", "--rounds", "1", "--samples", "1")
+    first = cli("generate", specs, "-o", out, "--model", model, "--no-library", "--rounds", "1", "--samples", "1")
     assert first.exit_code == 1, first.output
     written = (out / "slugify.py").stat().st_mtime_ns
 
-    second = run("generate", specs, "-o", out, "--model", model, "--no-library", "--rounds", "1", "--samples", "1")
+    second = cli("generate", specs, "-o", out, "--model", model, "--no-library", "--rounds", "1", "--samples", "1")
     assert second.exit_code == 1
     tools = {tool["tool"]: tool for tool in json.loads((out / "report.json").read_text())["tools"]}
     assert tools["slugify"]["state"] == "skipped" and tools["slugify"]["tokens"] == 0
@@ -152,15 +110,15 @@ def test_a_second_run_skips_tools_verified_with_the_same_spec_and_model(
 
     # A changed spec, another model, or --no-resume: generated again.
     (specs / "slugify.yaml").write_text(yaml.safe_dump({**SLUG_SPEC, "description": "A URL slug of a title."}))
-    third = run("generate", specs, "-o", out, "--model", model, "--no-library", "--json")
+    third = cli("generate", specs, "-o", out, "--model", model, "--no-library", "--json")
     assert {t["tool"]: t["state"] for t in json.loads(third.stdout)["tools"]}["slugify"] == "done"
-    other_model = scripted_file({"slugify": [GOOD_SLUGIFY], "double": [GOOD_DOUBLE]}, name="other.yaml")
-    fourth = run("generate", specs, "-o", out, "--model", other_model, "--no-library", "--json")
+    other_model = scripted_model(tmp_path / "other.yaml", {"slugify": [GOOD_SLUGIFY], "double": [GOOD_DOUBLE]})
+    fourth = cli("generate", specs, "-o", out, "--model", other_model, "--no-library", "--json")
     assert [t["state"] for t in json.loads(fourth.stdout)["tools"]] == ["done", "done"]
-    fifth = run("generate", specs, "-o", out, "--model", other_model, "--no-library", "--json")
+    fifth = cli("generate", specs, "-o", out, "--model", other_model, "--no-library", "--json")
     assert [t["state"] for t in json.loads(fifth.stdout)["tools"]] == ["skipped", "skipped"]
     assert fifth.exit_code == 0
-    sixth = run("generate", specs, "-o", out, "--model", other_model, "--no-library", "--no-resume", "--json")
+    sixth = cli("generate", specs, "-o", out, "--model", other_model, "--no-library", "--no-resume", "--json")
     assert [t["state"] for t in json.loads(sixth.stdout)["tools"]] == ["done", "done"]
 
 
@@ -169,10 +127,10 @@ def _toolfoundry() -> str:
 
 
 @requires_sandbox
-def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(spec_folder, scripted_file, tmp_path: Path) -> None:
-    specs = spec_folder(*numbered_specs(6))
+def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path / "specs", *numbered_specs(6))
     out = tmp_path / "tools"
-    model = scripted_file(numbered_replies(6), latency_s=1.5)
+    model = scripted_model(tmp_path / "replies.yaml", numbered_replies(6), latency_s=1.5)
     command = [_toolfoundry(), "generate", str(specs), "-o", str(out), "--model", model, "--concurrency", "1"]
     # Its own session, so Ctrl-C reaches the whole process group, sandboxes included, as in a terminal.
     process = subprocess.Popen(
@@ -212,24 +170,24 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(spec_folder, scripte
     assert states[done] == "skipped" and all(states[name] == "done" for name in unfinished)
 
 
-def test_the_prompt_style_follows_the_model_and_a_new_style_is_not_skipped(
-    spec_folder, scripted_file, tmp_path: Path
-) -> None:
-    specs = spec_folder(SLUG_SPEC)
-    model = scripted_file({"slugify": [GOOD_SLUGIFY]})
+@requires_sandbox
+def test_the_prompt_style_follows_the_model_and_a_new_style_is_not_skipped(tmp_path: Path) -> None:
+    specs = write_specs(tmp_path / "specs", SLUG_SPEC)
+    model = scripted_model(tmp_path / "replies.yaml", {"slugify": [GOOD_SLUGIFY]})
     out = tmp_path / "tools"
     common = ("--model", model, "--no-library", "--json")
-    first = run("generate", specs, "-o", out, *common, "--prompt-style", "compact")
+    first = cli("generate", specs, "-o", out, *common, "--prompt-style", "compact")
     assert first.exit_code == 0, first.output
     report = json.loads((out / "slugify.report.json").read_text())
     assert report["prompt_version"] == "1-compact" and json.loads(first.stdout)["prompt_version"] == "1-compact"
-    again = run("generate", specs, "-o", out, *common, "--prompt-style", "compact")
+    again = cli("generate", specs, "-o", out, *common, "--prompt-style", "compact")
     assert [t["state"] for t in json.loads(again.stdout)["tools"]] == ["skipped"]
-    full = run("generate", specs, "-o", out, *common)  # a scripted model prefers the full prompt
+    full = cli("generate", specs, "-o", out, *common)  # a scripted model prefers the full prompt
     assert [t["state"] for t in json.loads(full.stdout)["tools"]] == ["done"]
     assert json.loads((out / "slugify.report.json").read_text())["prompt_version"] == "1"
 
 
+@requires_sandbox
 def test_a_model_that_prefers_the_compact_prompt_gets_it_and_its_replies_by_tool() -> None:
     model = ScriptedModel({"slugify": [GOOD_SLUGIFY]}, prompt_style="compact", keep_requests=5)
     generator = LLMCodeGenerator.create(model=model, llm_service=LLMService(), library=None)

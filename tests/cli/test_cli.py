@@ -4,36 +4,22 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
-from tests.helpers import GOOD_SLUGIFY, SLUG_SPEC, requires_sandbox
-from toolfoundry.cli import app
-
-runner = CliRunner()
+from tests.helpers import GOOD_SLUGIFY, cli, requires_sandbox, scripted_model
 
 
 @pytest.fixture
-def spec_file(write) -> Path:
-    return write("slugify.yaml", yaml.safe_dump(SLUG_SPEC))
-
-
-@pytest.fixture
-def scripted(write):
+def scripted(tmp_path: Path):
     def _scripted(*replies: str) -> str:
-        return "scripted:" + str(write("replies.yaml", yaml.safe_dump(list(replies))))
+        return scripted_model(tmp_path / "replies.yaml", replies)
 
     return _scripted
-
-
-def run(*arguments: str):
-    return runner.invoke(app, [str(argument) for argument in arguments])
 
 
 @requires_sandbox
 def test_generate_writes_module_and_report_and_exits_0_when_verified(spec_file, scripted, tmp_path) -> None:
     out = tmp_path / "tools"
-    result = run("generate", spec_file, "-o", out, "--model", scripted(GOOD_SLUGIFY))
+    result = cli("generate", spec_file, "-o", out, "--model", scripted(GOOD_SLUGIFY))
     assert result.exit_code == 0, result.output
     report = json.loads((out / "slugify.report.json").read_text())
     assert report["status"] == "verified" and report["attempts"][0]["model"].startswith("scripted:")
@@ -45,7 +31,7 @@ def test_generate_writes_module_and_report_and_exits_0_when_verified(spec_file, 
 
 @requires_sandbox
 def test_generate_exits_1_when_a_tool_is_not_verified(spec_file, scripted, tmp_path) -> None:
-    result = run(
+    result = cli(
         "generate", spec_file, "-o", tmp_path / "o", "--model", scripted("no code"), "--rounds", "1", "--samples", "1"
     )
     assert result.exit_code == 1
@@ -54,7 +40,7 @@ def test_generate_exits_1_when_a_tool_is_not_verified(spec_file, scripted, tmp_p
 
 @requires_sandbox
 def test_json_output_is_machine_readable(spec_file, scripted, tmp_path) -> None:
-    result = run("generate", spec_file, "-o", tmp_path / "o", "--model", scripted(GOOD_SLUGIFY), "--json")
+    result = cli("generate", spec_file, "-o", tmp_path / "o", "--model", scripted(GOOD_SLUGIFY), "--json")
     run_report = json.loads(result.stdout)
     assert run_report["tools"][0]["status"] == "verified" and run_report["summary"]["verified"] == 1
     assert run_report == json.loads((tmp_path / "o" / "report.json").read_text()) | {"seconds": run_report["seconds"]}
@@ -79,7 +65,7 @@ BAD_INPUTS = {
 def test_bad_specs_exit_2_with_the_problem_and_write_nothing(name, write, tmp_path) -> None:
     text, message = BAD_INPUTS[name]
     out = tmp_path / "out"
-    result = run("generate", write(name, text), "-o", out, "--model", "scripted:/nonexistent")
+    result = cli("generate", write(name, text), "-o", out, "--model", "scripted:/nonexistent")
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split()), result.stderr
     assert not out.exists()
@@ -88,24 +74,24 @@ def test_bad_specs_exit_2_with_the_problem_and_write_nothing(name, write, tmp_pa
 def test_one_bad_spec_among_good_ones_writes_nothing(spec_file, write, scripted, tmp_path) -> None:
     bad = write("bad.yaml", "name: f\n")
     out = tmp_path / "out"
-    result = run("generate", spec_file, bad, "-o", out, "--model", scripted(GOOD_SLUGIFY))
+    result = cli("generate", spec_file, bad, "-o", out, "--model", scripted(GOOD_SLUGIFY))
     assert result.exit_code == 2 and "description: is required" in result.stderr
     assert not out.exists()
 
 
 def test_a_missing_model_file_exits_2(spec_file, tmp_path) -> None:
-    result = run("generate", spec_file, "-o", tmp_path / "out", "--model", "local:/no/such/model.gguf")
+    result = cli("generate", spec_file, "-o", tmp_path / "out", "--model", "local:/no/such/model.gguf")
     assert result.exit_code == 2 and "model file not found: /no/such/model.gguf" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_an_unknown_provider_exits_2_naming_the_known_ones(spec_file, tmp_path) -> None:
-    result = run("generate", spec_file, "-o", tmp_path / "out", "--model", "gpt4")
+    result = cli("generate", spec_file, "-o", tmp_path / "out", "--model", "gpt4")
     assert result.exit_code == 2 and "provider:model" in result.stderr
 
 
 def test_a_missing_spec_file_exits_2(tmp_path) -> None:
-    result = run("generate", tmp_path / "nope.yaml", "-o", tmp_path / "out")
+    result = cli("generate", tmp_path / "nope.yaml", "-o", tmp_path / "out")
     assert result.exit_code == 2 and "file not found" in result.stderr
 
 
@@ -113,23 +99,30 @@ def test_a_missing_spec_file_exits_2(tmp_path) -> None:
 def test_validate_reports_findings_and_examples(spec_file, write) -> None:
     good = write("good.py", GOOD_SLUGIFY.strip("`").removeprefix("python\n"))
     bad = write("bad.py", "import os\ndef slugify(text: str) -> str:\n    return os.environ['HOME']\n")
-    ok = run("validate", good, "--spec", spec_file)
+    ok = cli("validate", good, "--spec", spec_file)
     assert ok.exit_code == 0 and ok.output.strip().endswith("verified")
-    failed = run("validate", bad, "--spec", spec_file)
+    failed = cli("validate", bad, "--spec", spec_file)
     assert failed.exit_code == 1
     assert "[security/environment-access]" in failed.output and "[compliance/docstring]" in failed.output
 
 
 def test_validate_with_a_bad_spec_exits_2(write) -> None:
-    result = run("validate", write("x.py", "x = 1\n"), "--spec", write("s.yaml", "name: 1\n"))
+    result = cli("validate", write("x.py", "x = 1\n"), "--spec", write("s.yaml", "name: 1\n"))
     assert result.exit_code == 2
 
 
 def test_types_in_error_messages_survive_the_terminal(write, tmp_path) -> None:
-    result = run(
+    result = cli(
         "generate",
         write("t.yaml", "name: f\ndescription: d\ninput_params: [{name: a, type: 'list[Foo]'}]\n"),
         "-o",
         tmp_path / "o",
     )
     assert result.exit_code == 2 and "unknown type 'Foo' in 'list[Foo]'" in result.stderr
+
+
+def test_the_version_flag_prints_the_one_version() -> None:
+    from toolfoundry import __version__
+
+    result = cli("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == __version__

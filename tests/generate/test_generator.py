@@ -7,7 +7,7 @@ import pytest
 from tests.helpers import GOOD_SLUGIFY, requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel, ToolDesignerAgent
 from toolfoundry.errors import ModelError, SpecError
-from toolfoundry.generate import FallbackPolicy
+from toolfoundry.generate import FallbackPolicy, RunHooks
 from toolfoundry.models.base import CompletionRequest
 from toolfoundry.service import LLMService
 
@@ -147,3 +147,20 @@ def test_a_rejected_key_is_not_tried_again_and_the_next_model_takes_over(slug_sp
     tool = generate(slug_spec, rejected, ScriptedModel([GOOD_SLUGIFY], name="good"))
     assert len(rejected.requests) == 1
     assert tool.status == "verified" and [attempt.model for attempt in tool.report.attempts] == ["rejected", "good"]
+
+
+def test_the_factory_gives_the_service_the_prompt_builders_version() -> None:
+    generator = LLMCodeGenerator.create(ScriptedModel(["x"], prompt_style="compact"), timeout_s=7.0, max_tokens_total=9)
+    assert generator.prompt_builder.version == "1-compact"
+    assert generator.llm_service.prompt_version == generator.prompt_builder.version
+    assert generator.llm_service.timeout_s == 7.0 and generator.llm_service.max_tokens_total == 9
+
+
+def test_a_batch_lends_a_generation_its_observer_and_call_slots_without_changing_the_generator(slug_spec) -> None:
+    generator = LLMCodeGenerator.create(ScriptedModel([GOOD_SLUGIFY]))
+    seen: list[tuple[str, int]] = []
+    slots = asyncio.Semaphore(1)
+    hooks = RunHooks(on_attempt=lambda tool, attempt: seen.append((tool, attempt.number)), call_slots=slots)
+    tool = asyncio.run(generator.generate_code(slug_spec, hooks))
+    assert tool.status == "verified" and seen == [("slugify", 1)]
+    assert not hasattr(generator.fallback_manager, "observer") and not hasattr(generator.llm_service, "call_slots")

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.fault_server import FaultServer, Step, anthropic_reply, openai_reply
+from tests.helpers import FakeTime
 from toolfoundry.errors import AuthenticationFailed, CircuitOpen, ConfigError, ModelError, QuotaExhausted
 from toolfoundry.models import CompletionRequest, Message, load_model
 from toolfoundry.models.anthropic_provider import AnthropicModel
@@ -22,31 +23,6 @@ REQUEST = CompletionRequest(
     seed=1,
     timeout_s=2.0,
 )
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def server():
-    fault = FaultServer()
-    yield fault
-    fault.close()
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 def service(fake_time: FakeTime, **options) -> LLMService:

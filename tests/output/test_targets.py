@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.helpers import requires_sandbox
+from tests.helpers import requires_sandbox, scripted_model
 from toolfoundry.cli import app
 from toolfoundry.library import builtin_library
 from toolfoundry.spec import ToolSpecificationParser
@@ -30,10 +30,9 @@ def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("targets")
     specs = folder / "specs.yaml"
     specs.write_text(yaml.safe_dump([LIBRARY[name].spec.model_dump(mode="json") for name in NAMES]))
-    replies = folder / "replies.yaml"
     # Replies by tool: the two specs run at once, so the order of their calls is not fixed.
-    replies.write_text(yaml.safe_dump({"replies": {name: [f"```python\n{LIBRARY[name].code}```"] for name in NAMES}}))
-    arguments = ["generate", str(specs), "-o", str(folder / "tools"), "--model", f"scripted:{replies}", "--no-cache"]
+    model = scripted_model(folder / "replies.yaml", {name: [f"```python\n{LIBRARY[name].code}```"] for name in NAMES})
+    arguments = ["generate", str(specs), "-o", str(folder / "tools"), "--model", model, "--no-cache"]
     for target in ("mcp", "openai-schema", "anthropic-schema", "langchain", "smolagents", "pytest"):
         arguments += ["--target", target]
     result = runner.invoke(app, arguments)

@@ -8,12 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from playwright.sync_api import Page, sync_playwright
-from typer.testing import CliRunner
 
-from tests.helpers import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC, requires_sandbox
-from toolfoundry.cli import app
+from tests.helpers import DOUBLE_SPEC, GOOD_SLUGIFY, SLUG_SPEC, cli, requires_sandbox, scripted_model, write_specs
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -36,15 +33,10 @@ def chromium() -> str:
 
 @requires_sandbox
 def test_report_html_opens_shows_every_tool_and_logs_no_errors(tmp_path: Path, chromium: str) -> None:
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    for spec in (SLUG_SPEC, DOUBLE_SPEC):
-        (specs / f"{spec['name']}.yaml").write_text(yaml.safe_dump(spec))
-    replies = tmp_path / "replies.yaml"
-    replies.write_text(yaml.safe_dump({"replies": {"slugify": [GOOD_SLUGIFY], "double": [HOSTILE, WRONG_AGAIN]}}))
+    specs = write_specs(tmp_path / "specs", SLUG_SPEC, DOUBLE_SPEC)
+    model = scripted_model(tmp_path / "replies.yaml", {"slugify": [GOOD_SLUGIFY], "double": [HOSTILE, WRONG_AGAIN]})
     out = tmp_path / "tools"
-    command = ["generate", str(specs), "-o", str(out), "--model", f"scripted:{replies}", "--rounds", "2"]
-    result = CliRunner().invoke(app, [*command, "--samples", "1", "--no-library"])
+    result = cli("generate", specs, "-o", out, "--model", model, "--rounds", 2, "--samples", 1, "--no-library")
     assert result.exit_code == 1, result.output
     run_report = json.loads((out / "report.json").read_text())
     assert run_report["summary"]["verified"] == 1 and run_report["summary"]["unverified"] == 1

@@ -10,11 +10,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-from tests.fault_server import FaultServer, Step, openai_reply
-from tests.helpers import GOOD_SLUGIFY, SLUG_SPEC, requires_sandbox
+from tests.fault_server import Step, openai_reply
+from tests.helpers import GOOD_SLUGIFY, requires_sandbox, scripted_model
 from toolfoundry.cli import app
 from toolfoundry.errors import BudgetExceeded
 from toolfoundry.models import CompletionRequest, Message, ScriptedModel
@@ -63,14 +62,9 @@ def test_the_cache_holds_json_not_pickle(tmp_path) -> None:
     assert json.loads(value)["text"] == "reply"
 
 
-@pytest.fixture
-def spec_file(write) -> Path:
-    return write("slugify.yaml", yaml.safe_dump(SLUG_SPEC))
-
-
 @requires_sandbox
 def test_a_second_identical_run_makes_no_model_call(spec_file, write, tmp_path) -> None:
-    model = "scripted:" + str(write("replies.yaml", yaml.safe_dump(["no code", GOOD_SLUGIFY])))
+    model = scripted_model(tmp_path / "replies.yaml", ["no code", GOOD_SLUGIFY])
     for run in ("first", "second"):
         result = runner.invoke(
             app, ["generate", str(spec_file), "-o", str(tmp_path / run), "--model", model, "--no-library"]
@@ -89,18 +83,11 @@ def test_a_second_identical_run_makes_no_model_call(spec_file, write, tmp_path) 
 
 
 def test_no_cache_flag_turns_it_off(spec_file, write, tmp_path) -> None:
-    model = "scripted:" + str(write("replies.yaml", yaml.safe_dump(["no code"])))
+    model = scripted_model(tmp_path / "replies.yaml", ["no code"])
     arguments = ["generate", str(spec_file), "--model", model, "--rounds", "1", "--samples", "1", "--no-cache"]
     runner.invoke(app, [*arguments, "-o", str(tmp_path / "a")])
     runner.invoke(app, [*arguments, "-o", str(tmp_path / "b")])
     assert json.loads((tmp_path / "b" / "slugify.report.json").read_text())["service"]["calls"] == 1
-
-
-@pytest.fixture
-def server():
-    fault = FaultServer()
-    yield fault
-    fault.close()
 
 
 def test_costs_are_priced_and_a_dollar_budget_stops_before_it_is_passed(server, write, tmp_path, monkeypatch) -> None:

@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from tests.helpers import FakeTime
 from toolfoundry.errors import BudgetExceeded, ModelError, RetryableModelError
 from toolfoundry.models import CompletionRequest, Message, ScriptedModel
 from toolfoundry.service import LLMService, RetryPolicy
@@ -10,12 +11,8 @@ REQUEST = CompletionRequest(messages=(Message(role="user", content="write code")
 
 
 def service_with_recorded_sleeps(**options) -> tuple[LLMService, list[float]]:
-    slept: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    return LLMService(sleep=fake_sleep, seed=7, **options), slept
+    fake = FakeTime()
+    return LLMService(sleep=fake.sleep, seed=7, **options), fake.slept
 
 
 def test_transient_failures_are_retried_with_growing_jittered_waits() -> None:
