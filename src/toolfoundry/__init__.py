@@ -24,6 +24,7 @@ from .errors import (
     TargetError,
     ToolfoundryError,
     TypeExpressionError,
+    UnparsableCode,
 )
 from .generate import (
     ContextBuilder,
@@ -91,6 +92,7 @@ __all__ = [
     "ToolType",
     "ToolfoundryError",
     "TypeExpressionError",
+    "UnparsableCode",
     "ValidationResult",
     "VerifiedTool",
     "__version__",

@@ -10,6 +10,7 @@
     │   ├── QuotaExhausted        not worth retrying: the account has no quota left (insufficient_quota)
     │   ├── CircuitOpen           not now: the provider failed repeatedly; calls fail fast until its cool-down
     │   └── BudgetExceeded        not worth retrying: the next call would pass a token or cost budget
+    ├── UnparsableCode            model-written (or other foreign) Python breaks a limit or does not parse
     ├── SandboxUnavailable        generated code cannot be run in the OS sandbox on this machine
     ├── TargetError               an output target is unknown, or cannot express a spec
     │   └── Inexpressible         a type has no form in the target's schema language (also a ValueError)
@@ -92,6 +93,16 @@ class CircuitOpen(ModelError):
 
 class BudgetExceeded(ModelError):
     """The next model call would pass the configured token budget."""
+
+
+class UnparsableCode(ToolfoundryError):
+    """Code that was not ours breaks a limit or does not parse. `reason` is "limit", "syntax", or the name of
+    the exception the parser raised (RecursionError, ValueError, ...); `line` is where, when known."""
+
+    def __init__(self, message: str, reason: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.line = line
 
 
 class SandboxUnavailable(ToolfoundryError):

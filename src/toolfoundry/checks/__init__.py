@@ -22,6 +22,11 @@ class ValidationResult(BaseModel):
     behaviour: BehaviourResult = Field(default_factory=lambda: BehaviourResult(ran=False, reason="not checked"))
     example_count: int = 0
 
+    @classmethod
+    def without_running(cls, findings: list[Finding], example_count: int, why: str) -> ValidationResult:
+        """The result for code that never reached the checks that run it: the findings, and why it did not run."""
+        return cls(findings=findings, example_count=example_count, behaviour=BehaviourResult(ran=False, reason=why))
+
     @property
     def blocking_findings(self) -> list[Finding]:
         return [finding for finding in self.findings if finding.severity == "error"]
@@ -94,22 +99,22 @@ class CodeValidator:
                 rule="extract/no-code",
                 message="the reply holds no Python code; reply with one ```python block that defines the function",
             )
-            return ValidationResult(
-                findings=[missing],
-                example_count=count,
-                behaviour=BehaviourResult(ran=False, reason="there was no code to run"),
-            )
+            return ValidationResult.without_running([missing], count, "there was no code to run")
         tree, findings = check_syntax(code)
         if tree is None:
-            return ValidationResult(
-                findings=findings,
-                example_count=count,
-                behaviour=BehaviourResult(ran=False, reason="the code does not parse"),
-            )
-        findings += check_policy(tree, spec)
-        if self.use_bandit:
-            findings += check_bandit(code)
-        findings += check_compliance(tree, spec)
+            return ValidationResult.without_running(findings, count, "the code does not parse")
+        # The code parsed, but a tree can still be too deep for a check that walks it (a 900-term sum):
+        # whatever a check raises on model-written code is a finding about that code, never a crash.
+        for name, check in (
+            ("security", lambda: check_policy(tree, spec)),
+            ("bandit", lambda: check_bandit(code) if self.use_bandit else []),
+            ("compliance", lambda: check_compliance(tree, spec)),
+        ):
+            try:
+                findings += check()
+            except Exception as error:
+                message = f"the {name} check could not read this code ({type(error).__name__}); write it plainly"
+                findings.append(Finding(rule="syntax/unparsable", message=message))
         if any(finding.severity == "error" for finding in findings):
             behaviour = BehaviourResult(ran=False, reason="static checks failed, so the code was not run")
         elif count == 0:

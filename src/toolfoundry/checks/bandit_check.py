@@ -1,6 +1,8 @@
 """bandit as a second opinion on security, run in-process on a temporary copy of the code.
 
-`# nosec` comments are ignored: generated code does not get to switch off its own checks.
+`# nosec` comments are ignored: generated code does not get to switch off its own checks. bandit parses the
+code itself, so it runs under safe_ast.AST_LOCK; when it cannot scan a candidate, what it would have printed
+to the console becomes a finding instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from ..safe_ast import AST_LOCK
 from .findings import Finding
 
 # Rules that flag legitimate tool code; they are shown as warnings rather than blocking verification.
@@ -25,6 +28,30 @@ _WARN_ONLY = {
 }
 
 
+class _BanditLog(logging.Handler):
+    """bandit's log, kept from the console: the last line of a traceback it logs is the exception it hit."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.exception = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).strip().startswith("Exception traceback"):
+            self.exception = str(record.args[0] if record.args else "").strip().splitlines()[-1][:300]
+
+
+def _quiet_bandit() -> _BanditLog:
+    for name in ("bandit", "stevedore"):  # stevedore: bandit's optional formatters (sarif) are not ours
+        logger = logging.getLogger(name)
+        logger.propagate = False
+        logger.handlers[:] = [logging.NullHandler()]
+    captured = _BanditLog()
+    manager_log = logging.getLogger("bandit.core.manager")
+    manager_log.setLevel(logging.DEBUG)  # its traceback is logged at DEBUG, its one-line complaint at ERROR
+    manager_log.handlers[:] = [captured]
+    return captured
+
+
 def check_bandit(code: str) -> list[Finding]:
     with warnings.catch_warnings():
         # bandit's import of stevedore passes a deprecated argument; nothing for us to act on.
@@ -32,9 +59,8 @@ def check_bandit(code: str) -> list[Finding]:
         from bandit.core import config as bandit_config
         from bandit.core import manager as bandit_manager
 
-    logging.getLogger("bandit").setLevel(logging.ERROR)
-    logging.getLogger("stevedore").setLevel(logging.CRITICAL)  # bandit's optional formatters (sarif) are not ours
-    with tempfile.TemporaryDirectory(prefix="toolfoundry-bandit-") as folder:
+    with tempfile.TemporaryDirectory(prefix="toolfoundry-bandit-") as folder, AST_LOCK:
+        captured = _quiet_bandit()
         path = Path(folder) / "candidate.py"
         path.write_text(code, encoding="utf-8")
         with warnings.catch_warnings():
@@ -43,6 +69,10 @@ def check_bandit(code: str) -> list[Finding]:
             scanner.discover_files([str(path)])
             scanner.run_tests()
         issues = scanner.get_issue_list()
+        skipped = [reason for _file, reason in scanner.skipped]
+    if skipped:
+        why = captured.exception or skipped[0]
+        return [Finding(rule="security/bandit-unscannable", message=f"bandit could not scan this code ({why})")]
     findings = []
     for issue in issues:
         blocking = issue.severity in {"MEDIUM", "HIGH"} and issue.confidence in {"MEDIUM", "HIGH"}

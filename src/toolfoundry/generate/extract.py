@@ -1,4 +1,8 @@
-"""Code out of a model's reply: fenced or bare, several blocks, prose around it, a fence never closed."""
+"""Code out of a model's reply: fenced or bare, several blocks, prose around it, a fence never closed.
+
+A reply is hostile input: one that breaks safe_ast's limits (size, line length, bracket nesting) is refused
+before any regex or parse looks at it, and every parse here goes through safe_ast.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import ast
 import re
 
 from pydantic import BaseModel, ConfigDict
+
+from ..errors import UnparsableCode
+from ..safe_ast import limit_problem, parse_module, parses
 
 # An opening fence with an optional language tag, then everything up to a closing fence or the end of the text.
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
@@ -30,37 +37,41 @@ class ExtractedCode(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     code: str | None
-    how: str  # "fenced", "fenced-unclosed", "bare", "none": shown in reports
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except SyntaxError:
-        return False
-    return True
+    how: str  # "fenced", "fenced-unclosed", "bare", "none", "refused": shown in reports
+    problem: str = ""  # why a reply was refused: the limit it broke
 
 
 def _trim_to_parsable(code: str) -> str:
-    """Drop trailing lines (prose after bare code) until the rest parses; keep the original if none does."""
+    """Drop trailing lines (prose after bare code) until the rest parses; keep the original if none does.
+    Each try cuts at the line the parser stopped at, so a long reply costs a few parses, not one per line."""
     lines = code.rstrip().splitlines()
-    for end in range(len(lines), 0, -1):
-        candidate = "\n".join(lines[:end])
-        if _parses(candidate):
-            return candidate
+    end = len(lines)
+    for _ in range(64):
+        if end <= 0:
+            break
+        try:
+            parse_module("\n".join(lines[:end]))
+            return "\n".join(lines[:end])
+        except UnparsableCode as error:
+            if error.reason == "limit":
+                break
+            end = min(end - 1, (error.line or end) - 1) if error.line and error.line <= end else end - 1
     return code.rstrip()
 
 
 def _is_import_only(block: str) -> bool:
     try:
-        tree = ast.parse(block)
-    except SyntaxError:
+        tree = parse_module(block)
+    except UnparsableCode:
         return False
     return bool(tree.body) and all(isinstance(node, ast.Import | ast.ImportFrom) for node in tree.body)
 
 
 def extract_code(reply: str, function_name: str | None = None) -> ExtractedCode:
     """The Python code in a reply. Prefers the fenced block defining `function_name`."""
+    problem = limit_problem(reply)
+    if problem is not None:
+        return ExtractedCode(code=None, how="refused", problem=f"the reply was refused unread: {problem}")
     blocks: list[str] = []
     unclosed = False
     for match in _FENCE.finditer(reply):
@@ -78,7 +89,7 @@ def extract_code(reply: str, function_name: str | None = None) -> ExtractedCode:
         # Imports the model put in a block of their own belong to the function's block.
         imports = [block for block in blocks if block is not chosen and _is_import_only(block)]
         code = "\n".join([*imports, chosen])
-        if not _parses(code):
+        if not parses(code):
             code = _trim_to_parsable(code)
         return ExtractedCode(code=code, how="fenced-unclosed" if unclosed else "fenced")
     start = _CODE_START.search(reply)

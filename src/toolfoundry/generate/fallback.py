@@ -12,14 +12,14 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..checks import CodeValidator, ValidationResult
+from ..checks import CodeValidator, Finding, ValidationResult
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
 from ..models.base import ChatModel, CompletionRequest
 from ..report import AttemptRecord
 from ..service import LLMService, cost_usd
 from ..spec import ToolSpec
 from .context import Context
-from .extract import extract_code
+from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .prompting import Prompt, PromptBuilder
 
@@ -189,10 +189,8 @@ class FallbackManager:
             return None
         # With a prefill the reply continues it; the unclosed fence is fine for extraction.
         reply = request.prefill + completion.text
-        extracted = extract_code(reply, spec.name)
-        code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
-        # Checks run the sandbox and bandit: off the event loop, so concurrent generations keep going.
-        result = await asyncio.to_thread(self.code_validator.validate, code, spec)
+        # Off the event loop, so concurrent generations keep going while this reply is read and checked.
+        extracted, code, mends, result = await asyncio.to_thread(self._read_reply, reply, spec)
         outcome.attempts.append(
             AttemptRecord(
                 **base,
@@ -217,6 +215,16 @@ class FallbackManager:
         )
         self._notify(spec, outcome, hooks)
         return Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
+
+    def _read_reply(self, reply: str, spec: ToolSpec) -> tuple[ExtractedCode, str | None, list[str], ValidationResult]:
+        """A reply into checked code: extracted, mended, validated. A reply that breaks a limit is refused with
+        a finding that names the limit; code that does not parse gets a finding, never an exception."""
+        extracted = extract_code(reply, spec.name)
+        if extracted.problem:
+            finding = Finding(rule="extract/refused", message=f"{extracted.problem}; reply with one short function")
+            return extracted, None, [], ValidationResult.without_running([finding], len(spec.examples), "refused")
+        code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
+        return extracted, code, mends, self.code_validator.validate(code, spec)
 
     @staticmethod
     def _notify(spec: ToolSpec, outcome: FallbackOutcome, hooks: RunHooks) -> None:

@@ -176,8 +176,13 @@ class LLMCodeGenerator:
             report = report.model_copy(
                 update={"library": {"added": True, "version": stored.version, "path": str(self.library.path)}}
             )
-        module = self.implementation_injector.inject(
-            implementation, spec, status=status, reason=reason, model=", ".join(report.models_used)
+        module = await asyncio.to_thread(  # parses and runs ruff: off the event loop
+            self.implementation_injector.inject,
+            implementation,
+            spec,
+            status=status,
+            reason=reason,
+            model=", ".join(report.models_used),
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
 
@@ -211,8 +216,12 @@ class LLMCodeGenerator:
             prompt_version=self.prompt_builder.version,
             service=self.llm_service.snapshot(),
         )
-        module = self.implementation_injector.inject(
-            stored.code, spec, status="verified", model=f"{stored.model} (from the tool library)"
+        module = await asyncio.to_thread(
+            self.implementation_injector.inject,
+            stored.code,
+            spec,
+            status="verified",
+            model=f"{stored.model} (from the tool library)",
         )
         return GeneratedTool(spec=spec, implementation=stored.code, module_source=module, report=report)
 

@@ -12,6 +12,8 @@ import difflib
 import re
 import sys
 
+from ..errors import UnparsableCode
+from ..safe_ast import parse_module
 from ..spec import ToolSpec
 from ..spec.typeexpr import names_used
 
@@ -151,8 +153,11 @@ def mend(code: str, spec: ToolSpec) -> tuple[str, list[str]]:
         _add_missing_imports,
     ):
         try:
-            tree = ast.parse(code)
-        except SyntaxError:
+            tree = parse_module(code)
+        except UnparsableCode:
             return code, notes  # the syntax check will report it; nothing here can mend it safely
-        code = step(code, tree, notes) if step is _strip_top_level_code else step(code, tree, spec, notes)
+        try:
+            code = step(code, tree, notes) if step is _strip_top_level_code else step(code, tree, spec, notes)
+        except (RecursionError, MemoryError):
+            return code, notes  # a tree too deep to walk: the checks will say so; a mend is only a shortcut
     return code.strip() + "\n", notes

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..errors import UnparsableCode
+from ..safe_ast import parse_module
 from ..spec import ToolSpec
 
 if TYPE_CHECKING:  # annotations only: the store imports this module
@@ -55,8 +57,8 @@ def code_fingerprint(code: str, name: str = "") -> str:
     """Equal for code that differs only in comments, spacing, docstrings or the tool's own name (`name`):
     the same tool stored twice under two names is one example, not two."""
     try:
-        tree = ast.parse(code)
-    except SyntaxError:
+        tree = parse_module(code)
+    except UnparsableCode:
         return hashlib.sha256(code.encode()).hexdigest()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)

@@ -7,6 +7,7 @@ import pprint
 import re
 
 from .._version import __version__
+from ..safe_ast import parse_module
 from ..spec import ToolSpec
 from ..spec.typeexpr import names_used
 from .ruff import format_python
@@ -53,7 +54,7 @@ class ImplementationInjector:
     """Puts an implementation into the module template (`templates/module.py.j2`) and formats the result."""
 
     def inject(self, implementation: str, spec: ToolSpec, *, status: str, reason: str = "", model: str = "") -> str:
-        """The complete module source. Raises ValueError if the result would not parse (a template bug)."""
+        """The complete module source. Raises UnparsableCode if the result would not parse (a template bug)."""
         lines = spec.description.strip().splitlines()
         source = render(
             "module.py.j2",
@@ -67,14 +68,14 @@ class ImplementationInjector:
             model=model or "no model",
             version=__version__,
         )
-        ast.parse(source)  # the pieces were checked; this guards the template itself
+        parse_module(source)  # the pieces were checked; this guards the template itself
         return format_python(source, f"{spec.name}.py")
 
 
 def implementation_of(module_source: str) -> str:
     """The implementation inside a module this injector wrote (or any module): without the module docstring
     and the TOOL_SPEC / TOOL_STATUS / __all__ block, so it can be injected again."""
-    tree = ast.parse(module_source)
+    tree = parse_module(module_source)  # raises UnparsableCode (a ToolfoundryError) for a module that is not Python
     lines = module_source.splitlines()
     doomed: set[int] = set()
     for index, node in enumerate(tree.body):

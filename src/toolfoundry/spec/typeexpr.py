@@ -8,8 +8,10 @@ compliance check can compare a generated signature with the spec by value, not b
 from __future__ import annotations
 
 import ast
+from typing import cast
 
-from ..errors import TypeExpressionError
+from ..errors import TypeExpressionError, UnparsableCode
+from ..safe_ast import CodeLimits, parse
 
 # Names a spec may use. Kept to what JSON Schema, MCP and OpenAI tools can carry plus `Callable`/`object`.
 SIMPLE_TYPES = frozenset(
@@ -30,6 +32,8 @@ SIMPLE_TYPES = frozenset(
     }
 )
 GENERIC_TYPES = frozenset({"list", "dict", "tuple", "set", "frozenset", "Optional", "Union", "Literal", "Callable"})
+# A type in a spec is short; one that is not is refused before it is parsed (specs are hostile input too).
+_TYPE_LIMITS = CodeLimits(max_chars=2_000, max_line_chars=2_000, max_nesting=32)
 # typing aliases that mean a builtin generic; `typing.List[int]` is spelt `list[int]` canonically.
 TYPING_ALIASES = {"List": "list", "Dict": "dict", "Tuple": "tuple", "Set": "set", "FrozenSet": "frozenset"}
 
@@ -40,9 +44,9 @@ def parse_type(expression: str) -> ast.expr:
     if not text:
         raise TypeExpressionError("empty type expression")
     try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError as error:
-        raise TypeExpressionError(f"{expression!r} is not a Python type expression ({error.msg})") from None
+        tree = cast(ast.Expression, parse(text, mode="eval", limits=_TYPE_LIMITS)).body
+    except UnparsableCode as error:
+        raise TypeExpressionError(f"{expression[:200]!r} is not a Python type expression ({error})") from None
     _check_node(tree, expression)
     return tree
 
