@@ -29,7 +29,7 @@ from tests.helpers import (
 )
 from toolfoundry.batch import BatchRunner
 from toolfoundry.errors import ConfigError
-from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder
+from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder, fallback
 from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
 from toolfoundry.service import LLMService
@@ -205,3 +205,53 @@ def test_a_scripted_file_with_a_bare_mapping_says_what_it_must_hold(tmp_path: Pa
     path.write_text(yaml.safe_dump({"slugify": ["```python\ndef slugify(text): ...\n```"]}))
     with pytest.raises(ConfigError, match=r"a mapping at the top must hold `replies:`"):
         ScriptedModel.from_file(path)
+
+
+@requires_sandbox
+def test_an_unexpected_error_ends_only_its_own_tool_and_the_console_shows_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_extract = fallback.extract_code
+
+    def extract_with_a_bug(reply: str, function_name: str | None = None):
+        if function_name == "double":
+            raise RuntimeError("a bug of ours, in one tool")
+        return real_extract(reply, function_name)
+
+    monkeypatch.setattr(fallback, "extract_code", extract_with_a_bug)
+    specs = write_specs(tmp_path / "specs", SLUG_SPEC, DOUBLE_SPEC)
+    model = scripted_model(tmp_path / "replies.yaml", {"slugify": [GOOD_SLUGIFY], "double": [GOOD_DOUBLE]})
+    out = tmp_path / "tools"
+    result = cli("generate", specs, "-o", out, "--model", model, "--no-library")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "failed\tdouble" in result.stdout and "RuntimeError: a bug of ours, in one tool" in result.stdout
+    assert "2 tool(s): 1 verified, 0 unverified, 0 stub, 1 failed" in result.stderr
+    report = json.loads((out / "double.report.json").read_text())
+    assert report["status"] == "failed" and report["reason"] == "RuntimeError: a bug of ours, in one tool"
+    assert "Traceback" in report["traceback"] and "extract_with_a_bug" in report["traceback"]  # for a bug report
+    assert not (out / "double.py").exists()
+    assert json.loads((out / "slugify.report.json").read_text())["status"] == "verified"
+    run = json.loads((out / "report.json").read_text())
+    assert run["summary"]["failed"] == 1 and run["summary"]["verified"] == 1
+    assert {tool["tool"]: tool["status"] for tool in run["tools"]} == {"slugify": "verified", "double": "failed"}
+
+
+def test_an_error_we_meant_is_a_failure_without_a_traceback(tmp_path: Path) -> None:
+    spec = ToolSpecificationParser().parse(SLUG_SPEC)
+    generator = LLMCodeGenerator.create(ScriptedModel([ConfigError("no such thing")]), library=None)
+    summaries = asyncio.run(BatchRunner(generator, tmp_path).run([spec]))
+    assert [(summary.state, summary.status) for summary in summaries] == [("failed", "failed")]
+    report = json.loads((tmp_path / "slugify.report.json").read_text())
+    assert report["reason"] == "ConfigError: no such thing" and report["traceback"] == ""
+
+
+def test_what_a_killed_run_left_half_written_is_cleared_before_the_next(tmp_path: Path) -> None:
+    left = tmp_path / ".slugify.py.k2j3h4g5.partial"
+    left.write_text("def slugify(text")
+    kept = tmp_path / "notes.partial.txt"
+    kept.write_text("the user's")
+    generator = LLMCodeGenerator.create(ScriptedModel(["no code"]), library=None)
+    asyncio.run(BatchRunner(generator, tmp_path).run([ToolSpecificationParser().parse(SLUG_SPEC)]))
+    assert not left.exists() and kept.exists()
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*.partial"))

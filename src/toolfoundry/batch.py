@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ToolfoundryError, redact
 from .generate import LLMCodeGenerator, RunHooks, save_tool
-from .output import render_targets, write_atomically
-from .report import AttemptRecord, ToolSummary, run_report, up_to_date, write_html_report
+from .output import remove_partial_files, render_targets, write_atomically
+from .report import AttemptRecord, ToolReport, ToolSummary, run_report, up_to_date, write_html_report
 from .service import total_cost
 from .spec import ToolSpec
 
@@ -48,6 +47,8 @@ class BatchRunner:
         self._changed(summary)
 
     async def run(self, specs: list[ToolSpec]) -> list[ToolSummary]:
+        # A run killed mid-write (kill -9) left at most temporary files, never half a tool: clear them first.
+        remove_partial_files(self.output)
         self.summaries = {spec.name: ToolSummary(tool=spec.name) for spec in specs}
         for summary in self.summaries.values():
             self._changed(summary)
@@ -82,16 +83,28 @@ class BatchRunner:
         started = time.monotonic()
         try:
             tool = await self.generator.generate_code(spec, hooks)
-        except ToolfoundryError as error:
-            summary.state, summary.reason = "failed", redact(str(error))
-            summary.seconds = round(time.monotonic() - started, 3)
-            self._changed(summary)
+            await asyncio.to_thread(save_tool, tool, self.output)
+        except Exception as error:  # whatever ends this tool ends only this tool; the batch goes on
+            await self._failed(spec, summary, error, time.monotonic() - started)
             return
-        await asyncio.to_thread(save_tool, tool, self.output)
         report = tool.report
         summary.state, summary.status, summary.reason = "done", report.status, report.reason
         summary.attempts, summary.tokens, summary.cost_usd = len(report.attempts), report.tokens.total, report.cost_usd
         summary.seconds, summary.report = report.seconds, f"{spec.name}.report.json"
+        self._changed(summary)
+
+    async def _failed(self, spec: ToolSpec, summary: ToolSummary, error: Exception, seconds: float) -> None:
+        """A tool whose pipeline raised: `failed`, with the exception in its report (and a traceback when it is a
+        bug of ours, for the bug report; never on the console). No module is written for it."""
+        report = ToolReport.failure(spec.name, spec.spec_hash(), self.generator.models[0].name, error, seconds)
+        path = self.output / f"{spec.name}.report.json"
+        try:
+            await asyncio.to_thread(write_atomically, path, report.to_json() + "\n")
+            summary.report = path.name
+        except OSError:
+            summary.report = ""  # the folder itself failed us: report.json still names the tool and why
+        summary.state, summary.status, summary.reason = "failed", "failed", report.reason
+        summary.seconds = report.seconds
         self._changed(summary)
 
     def write_run_files(

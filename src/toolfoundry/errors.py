@@ -31,15 +31,21 @@ class ToolfoundryError(Exception):
     """Base of every error toolfoundry raises on purpose."""
 
 
+def _one_line(text: str) -> str:
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
+
+
 @dataclass(frozen=True)
 class SpecProblem:
-    """One thing wrong with a specification, at a dotted field path such as `input_params[1].type`."""
+    """One thing wrong with a specification, at a dotted field path such as `input_params[1].type`, a line and
+    column for text that is not YAML, or no path for the whole file."""
 
     path: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        # One line per problem, whatever a hostile spec put in a key or a value: control characters escaped.
+        return f"{_one_line(self.path) or '(whole file)'}: {_one_line(self.message)}"
 
 
 class SpecError(ToolfoundryError):

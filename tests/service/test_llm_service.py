@@ -77,3 +77,18 @@ def test_a_call_that_could_pass_the_token_budget_is_refused_before_it_is_made() 
     with pytest.raises(BudgetExceeded, match="token budget of 60"):
         asyncio.run(service.complete(model, REQUEST))
     assert len(model.requests) == 1
+
+
+def test_a_timeout_names_the_limit_that_was_hit(caplog: pytest.LogCaptureFixture) -> None:
+    class HangsOnce(ScriptedModel):
+        async def complete(self, request):
+            if not self.requests:
+                self.requests.append(request)
+                await asyncio.sleep(60)
+            return await super().complete(request)
+
+    service, _slept = service_with_recorded_sleeps(timeout_s=0.05, grace_s=0.0)
+    with caplog.at_level("WARNING", logger="toolfoundry.service"):
+        asyncio.run(service.complete(HangsOnce(["ok"]), REQUEST))
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert "TimeoutError: no reply within the call timeout of 0.05s (--timeout)" in line

@@ -44,6 +44,11 @@ def check_compliance(tree: ast.Module, spec: ToolSpec) -> list[Finding]:
         )
         return findings
     line = function.lineno
+    definitions = [node.lineno for node in tree.body if getattr(node, "name", None) == spec.name]
+    if len(definitions) > 1:
+        # Python keeps the last; a reader (and the model, next round) would read the first.
+        lines = ", ".join(map(str, definitions[:5])) + (", ..." if len(definitions) > 5 else "")
+        _flag(findings, "redefined", f"`{spec.name}` is defined {len(definitions)} times (lines {lines}); once", line)
     if isinstance(function, ast.AsyncFunctionDef):
         _flag(findings, "async-function", f"`{spec.name}` must be a plain `def`, not `async def`", line)
     arguments = function.args

@@ -124,6 +124,13 @@ def generate(
         print(json.dumps(run, indent=2))
     elif progress is None:
         print_summary(summaries)
+    counts = run["summary"]
+    stderr.print(
+        f"{len(summaries)} tool(s): {counts['verified']} verified, {counts['unverified']} unverified, "
+        f"{counts['stub']} stub, {counts['failed']} failed; reports in {output}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if interrupted:
         finished = sum(1 for summary in summaries if summary.state in {"done", "skipped"})
         stderr.print(f"interrupted: {finished} tool(s) finished and kept in {output}")

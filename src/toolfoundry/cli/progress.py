@@ -1,13 +1,17 @@
-"""How a batch shows its progress: a live table on a terminal, one stable line per tool otherwise."""
+"""How a batch shows its progress: on a terminal, an overall line (done of total, verified, unverified, failed,
+elapsed, time left) above a live table of every tool; otherwise one stable line per tool at the end."""
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..report import ToolSummary
+
+FINISHED_STATES = {"done", "skipped", "failed"}
 
 
 def print_summary(summaries: list[ToolSummary]) -> None:
@@ -25,6 +29,18 @@ class LiveProgress:
 
     def __init__(self, console: Console) -> None:
         self.rows: dict[str, ToolSummary] = {}
+        self.overall = Progress(
+            TextColumn("tools"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("elapsed"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.overall.add_task("tools", total=None, counts="")
         self.live = Live(console=console, refresh_per_second=8, transient=False)
 
     def __enter__(self) -> LiveProgress:
@@ -32,12 +48,19 @@ class LiveProgress:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.live.update(self._table())
+        self.live.update(self._view())
         self.live.__exit__(*exc_info)
 
     def update(self, summary: ToolSummary) -> None:
         self.rows[summary.tool] = summary
-        self.live.update(self._table())
+        statuses = [row.status for row in self.rows.values()]
+        counts = ", ".join(f"{statuses.count(status)} {status}" for status in ("verified", "unverified", "failed"))
+        finished = sum(row.state in FINISHED_STATES for row in self.rows.values())
+        self.overall.update(self.task, total=len(self.rows), completed=finished, counts=counts)
+        self.live.update(self._view())
+
+    def _view(self) -> Group:
+        return Group(self.overall, self._table())
 
     def _table(self) -> Table:
         table = Table(title="toolfoundry")

@@ -53,8 +53,8 @@ def _trim_to_parsable(code: str) -> str:
             parse_module("\n".join(lines[:end]))
             return "\n".join(lines[:end])
         except UnparsableCode as error:
-            if error.reason == "limit":
-                break
+            if error.reason != "syntax":
+                break  # a limit, or a parser that gave up (RecursionError): trimming prose cannot help
             end = min(end - 1, (error.line or end) - 1) if error.line and error.line <= end else end - 1
     return code.rstrip()
 

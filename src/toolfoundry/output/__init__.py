@@ -3,7 +3,7 @@ frameworks, all rendered from one Jinja2 environment, formatted by ruff and writ
 
 from __future__ import annotations
 
-from .files import atomic_writer, write_atomically
+from .files import atomic_writer, remove_partial_files, write_atomically
 from .module import ImplementationInjector, docstring_for, implementation_of, stub_code
 from .ruff import format_python, ruff_clean
 from .targets import TARGETS, check_targets, render_targets, tool_view
@@ -16,6 +16,7 @@ __all__ = [
     "docstring_for",
     "format_python",
     "implementation_of",
+    "remove_partial_files",
     "render_targets",
     "ruff_clean",
     "stub_code",

@@ -17,7 +17,7 @@ class ToolSummary:
 
     tool: str
     state: str = "queued"  # queued, generating, done, skipped (up to date), failed (an error, no tool written)
-    status: str = ""  # verified, unverified, stub
+    status: str = ""  # verified, unverified, stub, failed
     reason: str = ""
     attempts: int = 0
     tokens: int = 0

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..checks import ExampleOutcome, Finding
-from ..errors import redact
+from ..errors import ToolfoundryError, redact
 
-Status = Literal["verified", "unverified", "stub"]
+# verified: every check passed; unverified: code that is safe and meets the signature, but some check failed;
+# stub: no usable code, an honest NotImplementedError; failed: the tool's pipeline itself ended in an error.
+Status = Literal["verified", "unverified", "stub", "failed"]
 
 
 class AttemptRecord(BaseModel):
@@ -75,6 +78,23 @@ class ToolReport(BaseModel):
     sandbox: dict[str, Any] = Field(default_factory=dict)  # the limits examples ran under
     toolfoundry_version: str = ""
     prompt_version: str = ""
+    traceback: str = ""  # for a failure that is a bug of ours: what to put in a bug report
+
+    @classmethod
+    def failure(cls, tool: str, spec_hash: str, model: str, error: Exception, seconds: float) -> ToolReport:
+        """The report of a tool whose pipeline raised: the exception's class and message as the reason, and
+        for anything but a ToolfoundryError (an error we meant) its traceback, for a bug report."""
+        ours = isinstance(error, ToolfoundryError)
+        trace = "" if ours else "".join(traceback.format_exception(error))[-8000:]
+        return cls(
+            tool=tool,
+            status="failed",
+            reason=redact(f"{type(error).__name__}: {error}")[:2000],
+            spec_hash=spec_hash,
+            model=model,
+            seconds=round(seconds, 3),
+            traceback=redact(trace),
+        )
 
     def to_json(self) -> str:
         # A guard: nothing in a report comes from a key, but a provider's error text might echo one.

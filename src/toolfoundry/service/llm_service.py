@@ -70,6 +70,14 @@ class UsageLedger:
         return total_cost([self.cost_usd if self.cost_known else None])
 
 
+def _is_valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class LLMService:
     def __init__(
         self,
@@ -155,6 +163,11 @@ class LLMService:
                 return cached.model_copy(update={"cached": True})
         self.check_budget(request, model)
         completion = await self._call_with_retries(model, request, call_slots)
+        if not _is_valid_text(completion.text):
+            # A reply is hostile input: lone surrogates (a JSON body may carry "\ud800") cannot be written to a
+            # file, a report or the cache, so they become U+FFFD here, once, for every consumer.
+            text = completion.text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            completion = completion.model_copy(update={"text": text})
         self.ledger.record(model, completion)
         log.info(
             "%s: %d+%d tokens in %.2fs",
@@ -186,6 +199,8 @@ class LLMService:
                 breaker.record_failure()
                 self.ledger.failed_calls += 1
                 described = redact(f"{type(error).__name__}: {error}")
+                if isinstance(error, TimeoutError) and not str(error):  # asyncio's own timeout says nothing
+                    described = f"TimeoutError: no reply within the call timeout of {request.timeout_s:g}s (--timeout)"
                 wait = self.retry.delay(attempt, self._rng, getattr(error, "retry_after", None))
                 past_deadline = self.deadline_s is not None and self._clock() + wait - started > self.deadline_s
                 if attempt >= self.retry.max_retries or past_deadline:

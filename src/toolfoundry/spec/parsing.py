@@ -117,7 +117,12 @@ def _problems_from_validation(error: ValidationError) -> list[SpecProblem]:
     for detail in error.errors():
         path = ""
         for part in detail["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif not str(part).isidentifier():
+                path += f"[{str(part)!r}]"  # a key no dotted path can show: `examples[0].input['a b']`
+            else:
+                path += f".{part}" if path else str(part)
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "missing":
             message = "is required"
@@ -125,6 +130,29 @@ def _problems_from_validation(error: ValidationError) -> list[SpecProblem]:
             message = "is not a known field"
         problems.append(SpecProblem(path, message))
     return problems
+
+
+# A spec file is hostile input: bounded before the rest of the pipeline walks it (validation, hashing and JSON
+# walk every value, so deep nesting or a YAML alias bomb would cost them far more than it cost the loader).
+MAX_SPEC_CHARS = 2_000_000
+MAX_SPEC_DEPTH = 40
+MAX_SPEC_VALUES = 200_000
+
+
+def _size_problem(document: Any) -> str | None:
+    """Whether a loaded document nests too deeply or holds too many values (aliases counted each time they are
+    used, as validation will meet them), found without recursion and without walking past the limits."""
+    stack, values = [(document, 1)], 0
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if depth > MAX_SPEC_DEPTH:
+            return f"nests deeper than {MAX_SPEC_DEPTH} levels"
+        if values > MAX_SPEC_VALUES:
+            return f"holds more than {MAX_SPEC_VALUES:,} values (YAML aliases count each time they are used)"
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 class ToolSpecificationParser:
@@ -175,14 +203,23 @@ class ToolSpecificationParser:
     def _load_text(text: str, source: str) -> Any:
         if not text.strip():
             raise SpecError(source, [SpecProblem("", "is empty; a spec needs at least name and description")])
+        if len(text) > MAX_SPEC_CHARS:
+            problem = f"is {len(text):,} characters, over the limit of {MAX_SPEC_CHARS:,} for a spec file"
+            raise SpecError(source, [SpecProblem("", problem)])
         try:
             # YAML is a superset of JSON, so one loader reads both.
-            return yaml.safe_load(text)
+            loaded = yaml.safe_load(text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(error, "problem", None) or str(error)
             raise SpecError(source, [SpecProblem(where, f"not valid YAML or JSON: {problem}")]) from None
+        except RecursionError:  # PyYAML composes recursively: thousands of nested brackets end here
+            raise SpecError(source, [SpecProblem("", f"nests deeper than {MAX_SPEC_DEPTH} levels")]) from None
+        problem = _size_problem(loaded)
+        if problem is not None:
+            raise SpecError(source, [SpecProblem("", problem)])
+        return loaded
 
     def _parse_entry(self, entry: Any) -> tuple[ToolSpec | None, list[SpecProblem]]:
         if not isinstance(entry, dict):
