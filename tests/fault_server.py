@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,7 +48,11 @@ class Step:
 
 
 class FaultServer:
-    def __init__(self) -> None:
+    """Answers from a script of steps (`play`), or, given a `responder`, with whatever step it picks for each
+    request's JSON body (for load tests that fail at random)."""
+
+    def __init__(self, responder: Callable[[dict[str, Any]], Step] | None = None) -> None:
+        self.responder = responder
         self.script: list[Step] = []
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -58,6 +64,9 @@ class FaultServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if server.responder is not None:
+                    self._answer(server.responder(json.loads(body or b"{}")))
+                    return
                 with server._lock:
                     server.requests.append(
                         {
@@ -67,6 +76,9 @@ class FaultServer:
                         }
                     )
                     step = server.script.pop(0) if len(server.script) > 1 else server.script[0]
+                self._answer(step)
+
+            def _answer(self, step: Step) -> None:
                 if step.action == "drop":
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
@@ -85,7 +97,12 @@ class FaultServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up on a hang
+                    super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
