@@ -1,12 +1,13 @@
 """The offline model's speed through toolfoundry against calling llama.cpp directly, as a ratio.
 
-Run: .venv/bin/python benchmarks/local_model_speed.py [--runs N] [--calls N] [--max-tokens N]
+Run: .venv/bin/python benchmarks/local_model_speed.py [--model NAME] [--runs N] [--calls N] [--max-tokens N]
 
-Both sides load the same SmolLM2 file, format the same prompt with its chat template, and generate at
-temperature 0 with the same token limit, so they produce the same tokens. "direct" is what a user of
-llama-cpp-python writes: `Llama.create_completion` from the main thread. "toolfoundry" is the whole path a
-pipeline call takes: LLMService (budgets, breaker, limiter, retry loop) and LocalModel (chat template, its own
-thread, the deadline check on every token), from a running event loop.
+Both sides load the same GGUF file (the default model unless --model names another embedded one), format the
+same prompt with its chat template, and generate at temperature 0 with the same token limit, so they produce
+the same tokens. "direct" is what a user of llama-cpp-python writes: `Llama.create_completion` from the main
+thread. "toolfoundry" is the whole path a pipeline call takes: LLMService (budgets, breaker, limiter, retry
+loop) and LocalModel (chat template, its own thread, the deadline check on every token, the prefix cache), from a
+running event loop.
 
 Each side runs in a fresh process of its own, alternating, one warm-up call then `--calls` measured calls per
 process; the ratio is of the medians in one run. Separate processes matter: llama.cpp computes with OpenMP,
@@ -30,13 +31,13 @@ PROMPT = (
 )
 
 
-def measure(side: str, calls: int, max_tokens: int) -> None:
+def measure(side: str, calls: int, max_tokens: int, model_name: str) -> None:
     """In a child process: tokens per second of each call on one side, as one JSON line."""
     from toolfoundry.models.base import CompletionRequest, Message
     from toolfoundry.models.local import LocalModel
     from toolfoundry.service import LLMService
 
-    model = LocalModel()
+    model = LocalModel(model_name)
     request = CompletionRequest(
         messages=(Message(role="user", content=PROMPT),), temperature=0.0, max_tokens=max_tokens, seed=0
     )
@@ -66,8 +67,9 @@ def measure(side: str, calls: int, max_tokens: int) -> None:
     print(json.dumps({"rates": rates, "tokens": sorted(tokens)}))
 
 
-def in_child(side: str, calls: int, max_tokens: int) -> dict:
+def in_child(side: str, calls: int, max_tokens: int, model_name: str) -> dict:
     command = [sys.executable, __file__, "--side", side, "--calls", str(calls), "--max-tokens", str(max_tokens)]
+    command += ["--model", model_name]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -77,16 +79,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4, help="processes per side, alternating")
     parser.add_argument("--calls", type=int, default=5, help="measured calls per process")
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b", help="an embedded model's name (local:<name>)")
     parser.add_argument("--side", choices=["direct", "toolfoundry"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        measure(args.side, args.calls, args.max_tokens)
+        measure(args.side, args.calls, args.max_tokens, args.model)
         return
     rates: dict[str, list[float]] = {"direct": [], "toolfoundry": []}
     tokens: set[int] = set()
     for _ in range(args.runs):
         for side, side_rates in rates.items():
-            result = in_child(side, args.calls, args.max_tokens)
+            result = in_child(side, args.calls, args.max_tokens, args.model)
             side_rates += result["rates"]
             tokens.update(result["tokens"])
     direct, ours = statistics.median(rates["direct"]), statistics.median(rates["toolfoundry"])

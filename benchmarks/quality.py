@@ -204,6 +204,8 @@ def main() -> None:
         )
         label = mode if mode == "baseline" else f"pipeline-{policy.rounds}x{policy.samples_per_round}"
         label += "-compact" if summary["prompt_style"] == "compact" else ""
+        if args.model != "local:smollm2":  # the first results, SmolLM2's, keep their names
+            label = f"{args.model.removeprefix('local:').replace('/', '_').replace(':', '_')}-{label}"
         summary["mode"] = label
         (args.results / f"quality-{label}.json").write_text(json.dumps(summary, indent=2) + "\n")
         summaries.append(summary)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import cast
 
@@ -64,7 +65,8 @@ def parse(source: str, mode: str = "exec", limits: CodeLimits = LIMITS) -> ast.A
     problem = limit_problem(source, limits)
     if problem is not None:
         raise UnparsableCode(f"refused before parsing: {problem}", reason="limit")
-    with AST_LOCK:
+    with AST_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "invalid escape sequence" and the like are the code's, not ours to print
         try:
             return ast.parse(source, mode=mode)
         except SyntaxError as error:

@@ -1,4 +1,4 @@
-"""The offline default model, SmolLM2-135M-Instruct, run for real by llama.cpp in this process."""
+"""The offline models run for real by llama.cpp in this process: SmolLM2-135M-Instruct, the fast one."""
 
 import asyncio
 import threading
@@ -88,5 +88,21 @@ def test_model_strings_pick_the_file(tmp_path) -> None:
         load_model(f"local:{not_gguf}")
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"not a model")
-    with pytest.raises(ConfigError, match="cannot load model file"):
+    with pytest.raises(ConfigError, match="is not a GGUF model: it does not start with the GGUF magic bytes"):
         load_model(f"local:{broken}")
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(b"GGUF" + bytes(60))
+    with pytest.raises(ConfigError, match="cannot load model file"):
+        load_model(f"local:{truncated}")
+
+
+def test_calls_that_share_a_prefix_start_from_a_saved_state(model: LocalModel) -> None:
+    # llama.cpp's RAM cache of states: a later call whose prompt shares a prefix with an earlier one (another
+    # sample, a repair) loads that state instead of processing the prefix again, whatever came in between.
+    assert model._llama.cache is not None
+    asyncio.run(model.complete(REQUEST))
+    other = REQUEST.model_copy(update={"messages": (Message(role="user", content="Something else entirely."),)})
+    asyncio.run(model.complete(other))
+    assert model._llama.cache.cache_size > 0 and len(model._llama.cache.cache_state) >= 2
+    again = asyncio.run(model.complete(REQUEST))  # the first prompt's state comes back from the cache
+    assert again.usage.prompt_tokens > 0 and again.text

@@ -14,6 +14,7 @@ from .._version import __version__
 from .cache import cache_app
 from .generate import generate
 from .library import library_app
+from .models import list_models
 from .validate import validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generate checked Python tools from specs.")
@@ -36,6 +37,7 @@ def options(
 
 app.command()(generate)
 app.command()(validate)
+app.command("models")(list_models)
 app.add_typer(library_app, name="library")
 app.add_typer(cache_app, name="cache")
 

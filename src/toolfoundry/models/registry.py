@@ -16,7 +16,7 @@ from .base import ChatModel
 from .prices import Price, price_for
 from .scripted import ScriptedModel
 
-DEFAULT_MODEL = "local:smollm2"
+DEFAULT_MODEL = "local:qwen2.5-coder-1.5b"
 
 
 class ModelConfig(BaseModel):
