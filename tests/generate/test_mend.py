@@ -1,6 +1,7 @@
 import ast
 
 from toolfoundry.generate import mend
+from toolfoundry.spec import ToolSpecificationParser
 
 
 def test_top_level_calls_and_main_blocks_are_removed(slug_spec) -> None:
@@ -43,3 +44,16 @@ def test_unknown_names_are_not_guessed(slug_spec) -> None:
 
 def test_code_that_does_not_parse_is_left_alone(slug_spec) -> None:
     assert mend("def slugify(:\n", slug_spec) == ("def slugify(:\n", [])
+
+
+def test_a_standard_library_name_used_without_its_import_is_imported_from_its_home() -> None:
+    spec = ToolSpecificationParser().parse(
+        {"name": "pairs", "description": "All pairs.", "input_params": [{"name": "xs", "type": "list[int]"}]}
+    )
+    code = 'def pairs(xs: list[int]):\n    """All pairs."""\n    return list(combinations(Counter(xs), 2))\n'
+    mended, notes = mend(code, spec)
+    assert "from itertools import combinations" in mended and "from collections import Counter" in mended
+    assert notes == ["added missing imports: from collections import Counter; from itertools import combinations"]
+    namespace: dict = {}
+    exec(compile(mended, "pairs", "exec"), namespace)
+    assert namespace["pairs"]([1, 2]) == [(1, 2)]

@@ -29,6 +29,22 @@ _TYPING_NAMES = {
     "Set",
     "FrozenSet",
 }
+# Names models use from the standard library without importing them; each has one obvious home.
+_STDLIB_NAMES = {
+    **dict.fromkeys(
+        ["combinations", "permutations", "product", "chain", "groupby", "accumulate", "zip_longest", "islice"],
+        "itertools",
+    ),
+    **dict.fromkeys(["Counter", "defaultdict", "OrderedDict", "deque", "namedtuple"], "collections"),
+    **dict.fromkeys(["reduce", "lru_cache", "partial"], "functools"),
+    **dict.fromkeys(["heappush", "heappop", "heapify", "nlargest", "nsmallest"], "heapq"),
+    **dict.fromkeys(["bisect_left", "bisect_right", "insort"], "bisect"),
+    **dict.fromkeys(["sqrt", "isqrt", "floor", "ceil", "inf"], "math"),
+    "Path": "pathlib",
+    "Decimal": "decimal",
+    "Fraction": "fractions",
+    "dataclass": "dataclasses",
+}
 _KEEP_AT_TOP = (
     ast.Import,
     ast.ImportFrom,
@@ -134,6 +150,9 @@ def _add_missing_imports(code: str, tree: ast.Module, spec: ToolSpec, notes: lis
     typing_names = sorted(missing & _TYPING_NAMES)
     modules = sorted(name for name in missing - _TYPING_NAMES if name in sys.stdlib_module_names)
     additions = [f"import {module}" for module in modules]
+    for name in sorted(missing - _TYPING_NAMES - set(modules)):
+        if name in _STDLIB_NAMES:  # `combinations(...)` with no import: a NameError no example may reach
+            additions.append(f"from {_STDLIB_NAMES[name]} import {name}")
     if typing_names:
         additions.insert(0, f"from typing import {', '.join(typing_names)}")
     if not additions:
