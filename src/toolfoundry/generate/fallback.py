@@ -222,7 +222,8 @@ class FallbackManager:
         extracted = extract_code(reply, spec.name)
         if extracted.problem:
             finding = Finding(rule="extract/refused", message=f"{extracted.problem}; reply with one short function")
-            return extracted, None, [], ValidationResult.without_running([finding], len(spec.examples), "refused")
+            refused = ValidationResult.without_running([finding], len(spec.examples), "the reply was refused unread")
+            return extracted, None, [], refused
         code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
         return extracted, code, mends, self.code_validator.validate(code, spec)
 
