@@ -118,6 +118,13 @@ def test_a_prefill_is_sent_to_models_that_continue_replies(slug_spec) -> None:
     assert tool.report.attempts[0].strategy == "prefill" and "added a docstring" in tool.report.attempts[0].mends[0]
 
 
+def test_a_policy_without_prefill_sends_none(slug_spec) -> None:
+    model = ScriptedModel([GOOD_SLUGIFY], supports_prefill=True)
+    tool = generate(slug_spec, model, policy=FallbackPolicy(rounds=1, samples_per_round=2, prefill=False))
+    assert [request.prefill for request in model.requests] == [""]
+    assert tool.status == "verified" and tool.report.attempts[0].strategy == "free"
+
+
 def test_the_agent_parses_raw_specs_sync_and_async(slug_spec) -> None:
     agent = ToolDesignerAgent(llm_code_generator=LLMCodeGenerator.create(model=ScriptedModel([GOOD_SLUGIFY])))
     raw = slug_spec.model_dump(mode="json")

@@ -39,6 +39,7 @@ class FallbackPolicy:
     max_tokens_per_call: int = 512
     seed: int = 0
     stub_on_failure: bool = True
+    prefill: bool = True  # start every other sample with the exact signature, for models that can continue one
 
 
 @dataclass
@@ -159,7 +160,7 @@ class FallbackManager:
         policy = self.policy
         round_number, sample = position
         # Alternate styles: continuing a fixed signature helps weak models; a free reply helps when they balk.
-        use_prefill = model.supports_prefill and sample % 2 == 0
+        use_prefill = policy.prefill and model.supports_prefill and sample % 2 == 0
         temperature = policy.temperatures[sample % len(policy.temperatures)] if sample or round_number else 0.0
         request = CompletionRequest(
             messages=prompt.messages,
