@@ -20,6 +20,7 @@ import json
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -191,10 +192,13 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument("--prompt-style", choices=PROMPT_STYLES, help="default: the model's own preference")
     parser.add_argument("--no-prefill", action="store_true", help="never start a reply with the signature")
+    parser.add_argument("--temperatures", type=float, nargs="+", help="per sample (the first initial one is 0)")
     args = parser.parse_args()
     policy = FallbackPolicy(
         rounds=args.rounds, samples_per_round=args.samples, max_tokens_per_call=MAX_TOKENS, prefill=not args.no_prefill
     )
+    if args.temperatures:
+        policy = replace(policy, temperatures=tuple(args.temperatures))
     modes = ["baseline", "pipeline"] if args.mode == "both" else [args.mode]
     args.results.mkdir(parents=True, exist_ok=True)
     summaries = []
@@ -208,6 +212,7 @@ def main() -> None:
         label = mode if mode == "baseline" else f"pipeline-{policy.rounds}x{policy.samples_per_round}"
         label += "-compact" if summary["prompt_style"] == "compact" else ""
         label += "-no-prefill" if args.no_prefill else ""
+        label += f"-t{'-'.join(map(str, args.temperatures))}" if args.temperatures else ""
         if args.model != "local:smollm2":  # the first results, SmolLM2's, keep their names
             label = f"{args.model.removeprefix('local:').replace('/', '_').replace(':', '_')}-{label}"
         summary["mode"] = label
