@@ -1,11 +1,15 @@
-"""Sandboxes started ahead of need (sandbox_start.Spares): each still runs one candidate, then goes."""
+"""Sandboxes started ahead of need (sandbox/spares.py): each still runs one candidate, then goes; and what a
+killed process left behind is cleared by the next."""
 
 import os
+import shutil
 import signal
+import subprocess
+import tempfile
 from pathlib import Path
 
 from tests.helpers import requires_sandbox, until
-from toolfoundry.sandbox import SPARES, SandboxLimits, Spares, run_in_sandbox
+from toolfoundry.sandbox import SPARES, SandboxLimits, Spares, process, run_in_sandbox
 
 pytestmark = requires_sandbox
 LIMITS = SandboxLimits(wall_seconds=8)
@@ -77,3 +81,22 @@ def test_spares_can_be_turned_off(monkeypatch) -> None:
     # Nothing was asked of the spares' thread: there is none, so nothing can be started later either.
     assert spares._thread is None and spares.idle() == 0
     spares.close()
+
+
+def test_what_a_killed_process_left_is_removed_and_nothing_of_a_living_one() -> None:
+    # SIGKILL leaves a run's sandbox folders behind (the soak test does it on purpose); their names carry the
+    # maker's pid, and the next process to start a sandbox removes those whose maker is gone.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = Path(tempfile.gettempdir()) / f"toolfoundry-sandbox-{gone.pid}-left"
+    living = Path(tempfile.gettempdir()) / f"toolfoundry-sandbox-{os.getpid()}-mine"
+    try:
+        for folder in (stale, living):
+            (folder / "sandbox").mkdir(parents=True)
+            (folder / "stdout").write_text("x")
+        removed = process.remove_what_dead_processes_left.__wrapped__()
+        assert stale in removed and not stale.exists()
+        assert living.exists() and living not in removed
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(living, ignore_errors=True)

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,41 @@ from .boundary import SandboxLimits, bwrap_command, sandbox_problem
 from .network import PortForwards
 
 _PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+# Each sandbox's folder and cgroup carry the pid of the process that made them, so that what a process killed
+# with SIGKILL left behind (it could clean nothing) is recognised, and removed, by the next one.
+_FOLDER_PREFIX = "toolfoundry-sandbox-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, and not ours to judge
+    return True
+
+
+@functools.cache
+def remove_what_dead_processes_left() -> list[Path]:
+    """Sandbox folders and cgroups whose maker is gone, removed once per process; returns what was removed."""
+    removed = []
+    candidates = [*Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*-*")]
+    for root in _PIDS_CGROUP_ROOTS:
+        with contextlib.suppress(OSError):
+            candidates += root.glob("toolfoundry-*-*")
+    for path in candidates:
+        pid = path.name.removeprefix(_FOLDER_PREFIX).removeprefix("toolfoundry-").split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if path.is_relative_to("/sys"):
+            with contextlib.suppress(OSError):
+                path.rmdir()  # an empty cgroup; one that still counts processes stays
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
 
 
 class ProcessCgroup:
@@ -124,7 +160,8 @@ def start_sandbox(limits: SandboxLimits, network: tuple[str, ...] = (), unsandbo
         problem = sandbox_problem()
         if problem:
             raise SandboxUnavailable(problem)
-    folder = tempfile.TemporaryDirectory(prefix="toolfoundry-sandbox-")
+    remove_what_dead_processes_left()
+    folder = tempfile.TemporaryDirectory(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
     root = Path(folder.name)
     cgroup: ProcessCgroup | None = None
     forwards: PortForwards | None = None
