@@ -7,6 +7,7 @@ to the console becomes a finding instead.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import warnings
@@ -40,7 +41,9 @@ class _BanditLog(logging.Handler):
             self.exception = str(record.args[0] if record.args else "").strip().splitlines()[-1][:300]
 
 
+@functools.cache
 def _quiet_bandit() -> _BanditLog:
+    """Keep bandit's log from the console, once per process; the handler returned collects what it hit."""
     for name in ("bandit", "stevedore"):  # stevedore: bandit's optional formatters (sarif) are not ours
         logger = logging.getLogger(name)
         logger.propagate = False
@@ -61,6 +64,7 @@ def check_bandit(code: str) -> list[Finding]:
 
     with tempfile.TemporaryDirectory(prefix="toolfoundry-bandit-") as folder, AST_LOCK:
         captured = _quiet_bandit()
+        captured.exception = ""  # this run's, not the last one's
         path = Path(folder) / "candidate.py"
         path.write_text(code, encoding="utf-8")
         with warnings.catch_warnings():
