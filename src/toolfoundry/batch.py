@@ -69,7 +69,13 @@ class BatchRunner:
     async def _generate(self, spec: ToolSpec, hooks: RunHooks) -> None:
         summary = self.summaries[spec.name]
         existing = (
-            up_to_date(spec, self.output, self.generator.models[0].name, self.generator.prompt_builder.version)
+            up_to_date(
+                spec,
+                self.output,
+                self.generator.models[0].name,
+                self.generator.prompt_builder.version,
+                self.generator.code_validator.evidence.describe(),
+            )
             if self.resume
             else None
         )

@@ -1,6 +1,7 @@
 """The command line as a user meets it: exit codes, messages, and nothing half-written."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,8 @@ def test_validate_reports_findings_and_examples(spec_file, write) -> None:
     good = write("good.py", GOOD_SLUGIFY.strip("`").removeprefix("python\n"))
     bad = write("bad.py", "import os\ndef slugify(text: str) -> str:\n    return os.environ['HOME']\n")
     ok = cli("validate", good, "--spec", spec_file)
-    assert ok.exit_code == 0 and ok.output.strip().endswith("verified")
+    last_line = ok.output.strip().splitlines()[-1]
+    assert ok.exit_code == 0 and re.fullmatch(r"verified: 1/1 examples, \d+ probes clean", last_line)
     failed = cli("validate", bad, "--spec", spec_file)
     assert failed.exit_code == 1
     assert "[security/environment-access]" in failed.output and "[compliance/docstring]" in failed.output

@@ -158,7 +158,7 @@ def test_a_rejected_key_is_not_tried_again_and_the_next_model_takes_over(slug_sp
 
 def test_the_factory_gives_the_service_the_prompt_builders_version() -> None:
     generator = LLMCodeGenerator.create(ScriptedModel(["x"], prompt_style="compact"), timeout_s=7.0, max_tokens_total=9)
-    assert generator.prompt_builder.version == "1-compact"
+    assert generator.prompt_builder.version == "2-compact"
     assert generator.llm_service.prompt_version == generator.prompt_builder.version
     assert generator.llm_service.timeout_s == 7.0 and generator.llm_service.max_tokens_total == 9
 

@@ -12,6 +12,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
+from ..evidence.judging import ProbeResult, judge_probes
+from ..evidence.probes import ProbePlan
+from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, run_in_sandbox, split_host_port
 from ..spec import ToolSpec
 
@@ -37,10 +40,11 @@ class BehaviourResult(BaseModel):
     reason: str = ""  # why the examples did not run, when they did not
     outcomes: list[ExampleOutcome] = Field(default_factory=list)
     limits: dict[str, Any] = Field(default_factory=dict)  # the sandbox's limits, for the report
+    probes: ProbeResult = Field(default_factory=ProbeResult)
 
 
 class ExampleRunner(Protocol):
-    def run_examples(self, code: str, spec: ToolSpec) -> BehaviourResult: ...
+    def run_examples(self, code: str, spec: ToolSpec, probes: ProbePlan | None = None) -> BehaviourResult: ...
 
 
 def call_text(spec: ToolSpec, inputs: dict[str, Any]) -> str:
@@ -57,7 +61,7 @@ class NotRun:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def run_examples(self, code: str, spec: ToolSpec) -> BehaviourResult:
+    def run_examples(self, code: str, spec: ToolSpec, probes: ProbePlan | None = None) -> BehaviourResult:
         return BehaviourResult(ran=False, reason=self.reason)
 
 
@@ -103,7 +107,9 @@ class SandboxRunner:
         self.limits = limits or SandboxLimits()
         self.unsandboxed = unsandboxed
 
-    def run_examples(self, code: str, spec: ToolSpec) -> BehaviourResult:
+    def run_examples(self, code: str, spec: ToolSpec, probes: ProbePlan | None = None) -> BehaviourResult:
+        """The examples, then the probes (when given), in one sandbox run."""
+        plan = probes or ProbePlan()
         jobs = [
             {"index": index, "input": example.input, "files": example.files}
             for index, example in enumerate(spec.examples)
@@ -116,6 +122,8 @@ class SandboxRunner:
                 self.limits,
                 unsandboxed=self.unsandboxed,
                 network=tuple(spec.permissions.network),
+                probes=[{"index": probe.index, "input": probe.input, "files": probe.files} for probe in plan.probes],
+                returns=type_tree(spec.output_type),
             )
         except SandboxUnavailable as error:
             return BehaviourResult(ran=False, reason=f"examples were not run: {error}")
@@ -149,4 +157,6 @@ class SandboxRunner:
         else:
             ended = f"the sandbox exited with status {run.exit_code}"
         outcomes = [_outcome(spec, index, by_index.get(index), ended) for index in range(len(spec.examples))]
-        return BehaviourResult(ran=True, outcomes=outcomes, limits=limits)
+        probe_records = [record for record in run.results if "probe" in record]
+        verdict = judge_probes(spec, plan, probe_records, ended) if plan.probes else ProbeResult(notes=plan.notes)
+        return BehaviourResult(ran=True, outcomes=outcomes, limits=limits, probes=verdict)

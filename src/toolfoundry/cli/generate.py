@@ -14,6 +14,7 @@ import typer
 
 from ..batch import BatchRunner
 from ..errors import ConfigError, TargetError
+from ..evidence import DEFAULT_PROBES, EvidencePolicy
 from ..generate import FallbackPolicy, LLMCodeGenerator, PromptStyle
 from ..library import ToolLibrary, default_library_path
 from ..models import DEFAULT_MODEL
@@ -21,7 +22,18 @@ from ..models.prices import load_price_overrides
 from ..output import TARGETS, check_targets
 from ..service import ProviderLimits, ResponseCache
 from ..settings import default_cache_path, provider_limits
-from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs, stderr, stdout
+from .common import (
+    EXIT_UNVERIFIED,
+    EXIT_VERIFIED,
+    ProbeSeedOption,
+    ProbesOption,
+    ShowAllOption,
+    example_runner,
+    fail,
+    load_specs,
+    stderr,
+    stdout,
+)
 from .progress import LiveProgress, print_summary
 
 
@@ -38,6 +50,9 @@ def generate(
     ] = None,
     rounds: Annotated[int, typer.Option(min=1, help="initial round plus repair rounds, per model")] = 3,
     samples: Annotated[int, typer.Option(min=1, help="candidates sampled per round")] = 3,
+    probes: ProbesOption = DEFAULT_PROBES,
+    probe_seed: ProbeSeedOption = 0,
+    show_all_examples: ShowAllOption = False,
     max_tokens_total: Annotated[int | None, typer.Option(min=1, help="stop before spending more tokens")] = None,
     budget_usd: Annotated[float | None, typer.Option(min=0, help="stop before spending more dollars")] = None,
     prices: Annotated[Path | None, typer.Option(help="YAML/JSON: model string -> [prompt, completion] USD/M")] = None,
@@ -86,6 +101,7 @@ def generate(
             fallback_models=tuple(fallback_model or ()),
             policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
             runner=example_runner(unsafe_no_sandbox),
+            evidence=EvidencePolicy(show_all_examples=show_all_examples, probes=probes, probe_seed=probe_seed),
             prompt_style=prompt_style.value if prompt_style else None,
             library=ToolLibrary(default_library_path()) if use_library else None,
             fresh=fresh,

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from ..checks import CodeValidator
-from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs
+from ..evidence import DEFAULT_PROBES, EvidencePolicy
+from .common import (
+    EXIT_UNVERIFIED,
+    EXIT_VERIFIED,
+    ProbeSeedOption,
+    ProbesOption,
+    ShowAllOption,
+    example_runner,
+    fail,
+    load_specs,
+)
 
 
 def validate(
@@ -17,6 +27,9 @@ def validate(
     spec: Annotated[Path, typer.Option("--spec", help="the spec file the code must meet")],
     tool: Annotated[str | None, typer.Option(help="which spec, when the spec file holds several")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    probes: ProbesOption = DEFAULT_PROBES,
+    probe_seed: ProbeSeedOption = 0,
+    show_all_examples: ShowAllOption = False,
     unsafe_no_sandbox: Annotated[
         bool,
         typer.Option("--unsafe-run-generated-code-without-sandbox", help="run examples without bubblewrap (dangerous)"),
@@ -34,8 +47,10 @@ def validate(
         code = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"cannot read {file}: {error}") from None
-    result = CodeValidator(runner=example_runner(unsafe_no_sandbox)).validate(code, candidates[0])
+    policy = EvidencePolicy(show_all_examples=show_all_examples, probes=probes, probe_seed=probe_seed)
+    result = CodeValidator(runner=example_runner(unsafe_no_sandbox), evidence=policy).validate(code, candidates[0])
     status = "verified" if result.verified else "unverified"
+    evidence = result.evidence()
     if as_json:
         print(
             json.dumps(
@@ -44,6 +59,7 @@ def validate(
                     "reason": result.unverified_reason,
                     "findings": [finding.model_dump() for finding in result.findings],
                     "examples": [outcome.model_dump() for outcome in result.behaviour.outcomes],
+                    "evidence": evidence.model_dump(mode="json"),
                 },
                 indent=2,
             )
@@ -54,5 +70,9 @@ def validate(
         for outcome in result.behaviour.outcomes:
             mark = "pass" if outcome.passed else "FAIL"
             print(f"{mark} {outcome.call}: expected {outcome.expected}, got {outcome.got}")
-        print(f"{status}" + (f": {result.unverified_reason}" if result.unverified_reason else ""))
+        for failure in evidence.probes.failures:
+            print(f"FAIL probe {failure.call}: {failure.problem} (probes drawn with --probe-seed {probe_seed})")
+        for note in evidence.probes.notes:
+            print(f"note: {note}")
+        print(evidence.line(status) + (f" ({result.unverified_reason})" if result.unverified_reason else ""))
     raise typer.Exit(EXIT_VERIFIED if result.verified else EXIT_UNVERIFIED)

@@ -101,9 +101,11 @@ class FallbackManager:
     ) -> FallbackOutcome:
         outcome = FallbackOutcome(best=None)
         hooks = hooks or RunHooks()
+        # Prompts show the spec without its held-back examples; the checks judge on the whole spec.
+        shown = (await asyncio.to_thread(self.code_validator.plan, spec)).shown
         for model in models:
             try:
-                await self._run_model(spec, context, model, outcome, hooks)
+                await self._run_model(spec, shown, context, model, outcome, hooks)
             except BudgetExceeded as error:
                 outcome.budget_stop = f"stopped early: {error}"
                 break
@@ -127,14 +129,20 @@ class FallbackManager:
         return "attempts exhausted: " + outcome.best.result.unverified_reason
 
     async def _run_model(
-        self, spec: ToolSpec, context: Context, model: ChatModel, outcome: FallbackOutcome, hooks: RunHooks
+        self,
+        spec: ToolSpec,
+        shown: ToolSpec,
+        context: Context,
+        model: ChatModel,
+        outcome: FallbackOutcome,
+        hooks: RunHooks,
     ) -> None:
         for round_number in range(self.policy.rounds):
             best = outcome.best
             if best is None or round_number == 0:
-                prompt = self.prompt_builder.build_prompt(spec, context)
+                prompt = self.prompt_builder.build_prompt(shown, context)
             else:
-                prompt = self.prompt_builder.build_repair_prompt(spec, context, best.code, best.result)
+                prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, best.result)
             for sample in range(self.policy.samples_per_round):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks)
                 if candidate is not None and (
@@ -211,6 +219,8 @@ class FallbackManager:
                 examples=result.behaviour.outcomes,
                 examples_ran=result.behaviour.ran,
                 examples_passed=result.examples_passed,
+                probes_ran=result.behaviour.probes.ran,
+                probes_failed=result.probe_failures,
                 verified=result.verified,
             )
         )

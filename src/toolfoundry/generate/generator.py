@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from .._version import __version__
 from ..checks import CodeValidator, ExampleRunner, SandboxRunner
 from ..errors import ConfigError
+from ..evidence import Evidence, EvidencePolicy
 from ..library import ToolLibrary, retrieval_pool
 from ..models import DEFAULT_MODEL, ChatModel, load_model
 from ..models.prices import Price
@@ -68,6 +69,7 @@ class LLMCodeGenerator:
         policy: FallbackPolicy | None = None,
         runner: ExampleRunner | None = None,
         *,
+        evidence: EvidencePolicy | None = None,
         prompt_style: str | None = None,
         library: ToolLibrary | None = None,
         fresh: bool = False,
@@ -96,7 +98,7 @@ class LLMCodeGenerator:
             limits=limits,
             prompt_version=prompts.version,
         )
-        validator = CodeValidator(runner=runner or SandboxRunner())
+        validator = CodeValidator(runner=runner or SandboxRunner(), evidence=evidence)
         return cls(
             llm_service=service,
             prompt_builder=prompts,
@@ -146,6 +148,7 @@ class LLMCodeGenerator:
             findings=best.result.findings if best else [],
             examples=best.result.behaviour.outcomes if best else [],
             examples_ran=best.result.behaviour.ran if best else False,
+            evidence=best.result.evidence() if best else Evidence(),
             tokens=TokenTotals(
                 prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts if not attempt.cached),
                 completion=sum(attempt.completion_tokens for attempt in outcome.attempts if not attempt.cached),
@@ -183,6 +186,7 @@ class LLMCodeGenerator:
             status=status,
             reason=reason,
             model=", ".join(report.models_used),
+            evidence=report.evidence_line,
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
 
@@ -203,6 +207,7 @@ class LLMCodeGenerator:
             findings=result.findings,
             examples=result.behaviour.outcomes,
             examples_ran=True,
+            evidence=result.evidence(),
             seconds=round(time.monotonic() - started, 3),
             sandbox=result.behaviour.limits,
             library={
@@ -222,6 +227,7 @@ class LLMCodeGenerator:
             spec,
             status="verified",
             model=f"{stored.model} (from the tool library)",
+            evidence=report.evidence_line,
         )
         return GeneratedTool(spec=spec, implementation=stored.code, module_source=module, report=report)
 

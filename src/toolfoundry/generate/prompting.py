@@ -21,7 +21,7 @@ from ..spec import ToolSpec, ToolType
 from .context import Context
 
 # Bump when a template changes: it is part of cache keys and reports.
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"  # 2: repair prompts quote probe failures and never a held-back example
 
 
 # "full": context (best practices, similar verified tools) and rules, for capable models. "compact": the

@@ -53,8 +53,11 @@ def _without_future_imports(code: str) -> str:
 class ImplementationInjector:
     """Puts an implementation into the module template (`templates/module.py.j2`) and formats the result."""
 
-    def inject(self, implementation: str, spec: ToolSpec, *, status: str, reason: str = "", model: str = "") -> str:
-        """The complete module source. Raises UnparsableCode if the result would not parse (a template bug)."""
+    def inject(
+        self, implementation: str, spec: ToolSpec, *, status: str, reason: str = "", model: str = "", evidence: str = ""
+    ) -> str:
+        """The complete module source. Raises UnparsableCode if the result would not parse (a template bug).
+        `evidence` is the report's one line (`verified: 3/3 examples, 100 probes clean`), stated in the docstring."""
         lines = spec.description.strip().splitlines()
         source = render(
             "module.py.j2",
@@ -64,6 +67,7 @@ class ImplementationInjector:
             implementation=_without_future_imports(implementation).strip(),
             spec_literal=pprint.pformat(spec.model_dump(mode="json"), sort_dicts=False, width=100),
             status=status,
+            evidence=evidence,
             reason=reason.replace('"""', "'''"),
             model=model or "no model",
             version=__version__,

@@ -26,8 +26,11 @@ class ToolSummary:
     report: str = ""  # the report file, relative to the output folder
 
 
-def up_to_date(spec: ToolSpec, output: Path, model: str, prompt_version: str) -> ToolReport | None:
-    """The existing report if this spec was verified before with the same model and prompt version."""
+def up_to_date(
+    spec: ToolSpec, output: Path, model: str, prompt_version: str, evidence_policy: str
+) -> ToolReport | None:
+    """The existing report if this spec was verified before with the same model, prompt version and evidence
+    options (a tool verified on fewer probes is not verified by today's standard)."""
     if not (output / f"{spec.name}.py").is_file():
         return None
     report = ToolReport.read(output / f"{spec.name}.report.json")
@@ -37,6 +40,7 @@ def up_to_date(spec: ToolSpec, output: Path, model: str, prompt_version: str) ->
         and report.spec_hash == spec.spec_hash()
         and report.model == model
         and report.prompt_version == prompt_version
+        and report.evidence.policy == evidence_policy
     )
     return report if same else None
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..checks import ExampleOutcome, Finding
 from ..errors import ToolfoundryError, redact
+from ..evidence import Evidence
 
 # verified: every check passed; unverified: code that is safe and meets the signature, but some check failed;
 # stub: no usable code, an honest NotImplementedError; failed: the tool's pipeline itself ended in an error.
@@ -36,6 +37,8 @@ class AttemptRecord(BaseModel):
     examples: list[ExampleOutcome] = Field(default_factory=list)
     examples_ran: bool = False
     examples_passed: int = 0
+    probes_ran: int = 0
+    probes_failed: int = 0
     verified: bool = False
     cached: bool = False  # the reply came from the response cache: no call was made
     cost_usd: float | None = 0.0  # None when the model's price is unknown
@@ -69,6 +72,7 @@ class ToolReport(BaseModel):
     findings: list[Finding] = Field(default_factory=list)  # of the kept code
     examples: list[ExampleOutcome] = Field(default_factory=list)  # of the kept code
     examples_ran: bool = False
+    evidence: Evidence = Field(default_factory=Evidence)  # what "verified" rests on: see Evidence.line
     tokens: TokenTotals = Field(default_factory=TokenTotals)
     cost_usd: float | None = 0.0  # None when some model's price is unknown
     seconds: float = 0.0
@@ -95,6 +99,13 @@ class ToolReport(BaseModel):
             seconds=round(seconds, 3),
             traceback=redact(trace),
         )
+
+    @property
+    def evidence_line(self) -> str:
+        """`verified: 3/3 examples, 1/1 held back, 100 probes clean`; for a stub or failure, just the status."""
+        if self.status in {"stub", "failed"}:
+            return self.status
+        return self.evidence.line(self.status)
 
     def to_json(self) -> str:
         # A guard: nothing in a report comes from a key, but a provider's error text might echo one.

@@ -20,6 +20,7 @@ INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: `apt-get install -y bubblewra
 class SandboxLimits:
     wall_seconds: float = 20.0  # the whole run, enforced by the parent (CPU limits do not stop sleep)
     example_seconds: float = 5.0  # each example, by a timer inside; the wall clock is the backstop
+    probe_seconds: float = 6.0  # all probes together: probing stops, unfailed, when this is spent
     cpu_seconds: int = 10
     memory_bytes: int = 1024 * 1024 * 1024  # address space
     open_files: int = 64

@@ -132,6 +132,108 @@ def load_candidate(code):
     return module
 
 
+def type_problem(value, tree, where="the result"):
+    """Why `value` does not fit the type tree (see evidence/types.py), or "" when it does. JSON's view:
+    a list and a tuple are both sequences; a float accepts an int; a bool is not an int."""
+    kind = tree[0]
+    if kind in ("any", "callable"):
+        return ""
+    if kind == "union":
+        problems = [type_problem(value, member, where) for member in tree[1]]
+        return "" if "" in problems else f"{where} is {type(value).__name__}, which fits none of the union"
+    if kind == "literal":
+        return (
+            ""
+            if any(value == option and type(value) is type(option) for option in tree[1])
+            else (f"{where} is {value!r:.80}, not one of the Literal's values")
+        )
+    simple = {"none": (type(None),), "str": (str,), "bytes": (bytes,), "bool": (bool,), "int": (int,)}
+    if kind == "float":
+        simple["float"] = (int, float)
+    containers = {"list": (list, tuple), "tuple*": (list, tuple), "tuple": (list, tuple), "set": (set, frozenset)}
+    expected = simple.get(kind) or containers.get(kind) or (dict,)
+    if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):
+        return f"{where} is {type(value).__name__}, not {kind.rstrip('*')}"
+    if kind == "tuple":
+        if len(value) != len(tree[1]):
+            return f"{where} has {len(value)} items, not {len(tree[1])}"
+        pairs = enumerate(zip(value, tree[1], strict=True))
+        items = [(item, member, f"{where}[{index}]") for index, (item, member) in pairs]
+    elif kind == "dict":
+        items = [(item, tree[2], f"{where}[{key!r:.40}]") for key, item in value.items()]
+        items += [(key, tree[1], f"a key of {where}") for key in value]
+    elif kind in containers:
+        items = [(item, tree[1], f"an item of {where}") for item in value]
+    else:
+        return ""
+    for item, member, place in items[:1000]:
+        problem = type_problem(item, member, place)
+        if problem:
+            return problem
+    return ""
+
+
+def run_probes(job, function, nonce):
+    """Each probe is called twice on fresh copies of its input: an exception, a result that does not fit the
+    output type, or two different results are reported; the parent decides what the spec allows. Probing
+    stops at the first probe that runs out of time, or when the probes' time budget is spent."""
+    import hashlib
+    import time
+
+    started = time.monotonic()
+    for probe in job["probes"]:
+        if time.monotonic() - started > job["probe_seconds"]:
+            emit(nonce, {"probe": probe["index"], "status": "budget"})
+            return
+        folder = os.path.join(job["workdir"], f"probe{probe['index']}")
+        record = {"probe": probe["index"]} | call_in(folder, probe, function, job, twice=True)
+        if record["status"] == "returned":
+            values, value = record.pop("values"), record.pop("value")
+            digests = [hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16] for v in values]
+            record |= {"digest": digests[0], "same": digests[0] == digests[1]}
+            try:
+                record["type_problem"] = type_problem(value, job["returns"])
+            except Exception as error:  # a returned object whose comparison or iteration raises
+                record["type_problem"] = f"the result could not be inspected ({type(error).__name__})"
+        emit(nonce, record)
+        if record["status"] == "timeout":
+            return
+
+
+def call_in(folder, example, function, job, twice=False):
+    """Call the function on one example's input in its own folder with its files; the outcome as a record."""
+    os.makedirs(folder, exist_ok=True)
+    for relative, text in example["files"].items():
+        path = os.path.join(folder, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    os.chdir(folder)
+    encoded = json.dumps(example["input"]) if twice else ""
+    signal.setitimer(signal.ITIMER_REAL, job["example_timeout"])
+    try:
+        with Silenced():
+            value = function(**example["input"])  # parsed from the job for this call alone
+            again = function(**json.loads(encoded)) if twice else None  # a fresh copy: the first may mutate
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        record = {"status": "returned", "value": value, "repr": repr(value)[:500]}
+        if twice:
+            record["values"] = (normalise(value), normalise(again))
+        else:
+            record["value"] = normalise(value)
+        return record
+    except ExampleTimeout:
+        return {"status": "timeout"}
+    except BaseException as error:  # SystemExit and the like are outcomes too
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return {
+            "status": "raised",
+            "exception": type(error).__name__,
+            "mro": [cls.__name__ for cls in type(error).__mro__],
+            "traceback": short_traceback(error, job["code"]),
+        }
+
+
 def emit(nonce, record):
     sys.__stdout__.write(nonce + json.dumps(record) + "\n")
     sys.__stdout__.flush()
@@ -162,31 +264,9 @@ def main():
         return
     for example in job["examples"]:
         folder = os.path.join(job["workdir"], f"example{example['index']}")
-        os.makedirs(folder, exist_ok=True)
-        for relative, text in example["files"].items():
-            path = os.path.join(folder, relative)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        os.chdir(folder)
-        record = {"index": example["index"]}
-        signal.setitimer(signal.ITIMER_REAL, job["example_timeout"])
-        try:
-            with Silenced():
-                value = function(**example["input"])  # parsed from the job for this call alone
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            record |= {"status": "returned", "value": normalise(value), "repr": repr(value)[:500]}
-        except ExampleTimeout:
-            record |= {"status": "timeout"}
-        except BaseException as error:  # SystemExit and the like are outcomes too
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            record |= {
-                "status": "raised",
-                "exception": type(error).__name__,
-                "mro": [cls.__name__ for cls in type(error).__mro__],
-                "traceback": short_traceback(error, job["code"]),
-            }
-        emit(nonce, record)
+        emit(nonce, {"index": example["index"]} | call_in(folder, example, function, job))
+    if job.get("probes"):
+        run_probes(job, function, nonce)
 
 
 if __name__ == "__main__":

@@ -57,8 +57,11 @@ def run_in_sandbox(
     limits: SandboxLimits | None = None,
     unsandboxed: bool = False,
     network: tuple[str, ...] = (),
+    probes: list[dict[str, Any]] | None = None,
+    returns: list[Any] | None = None,
 ) -> SandboxRun:
-    """Run `function` from `code` on each example inside bubblewrap. `unsandboxed` is the explicit opt-out."""
+    """Run `function` from `code` on each example inside bubblewrap, then on each probe (called twice, its
+    result checked against `returns`, a type tree). `unsandboxed` is the explicit opt-out."""
     limits = limits or SandboxLimits()
     if not unsandboxed and (problem := sandbox_problem()):
         raise SandboxUnavailable(problem)
@@ -72,6 +75,9 @@ def run_in_sandbox(
         "code": code,
         "function": function,
         "examples": examples,
+        "probes": probes or [],
+        "returns": returns or ["any"],
+        "probe_seconds": limits.probe_seconds,
         "limits": _rlimits(limits),
         "example_timeout": limits.example_seconds,
         "workdir": started.workdir,

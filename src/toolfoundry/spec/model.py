@@ -6,6 +6,7 @@ effective permissions (what the checks allow its code to touch).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import keyword
@@ -21,6 +22,24 @@ from .typeexpr import canonical_type, is_optional
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# An exception named in a spec's words ("raise ValueError when ..."): the spec declares it as surely as a
+# `raises:` entry, so a tool that raises it is doing what it was told.
+_NAMED_EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Exit|Interrupt))\b")
+
+
+def exception_name_problem(value: str) -> str | None:
+    """Why `value` cannot name an exception class, or None when it can (a builtin exception, or a dotted
+    CapWords name such as `requests.HTTPError` that cannot be checked without importing it)."""
+    if not _MODULE_NAME.match(value):
+        return f"{value!r} is not an exception class name such as ValueError"
+    builtin = getattr(builtins, value, None)
+    if builtin is not None:
+        if isinstance(builtin, type) and issubclass(builtin, BaseException):
+            return None
+        return f"{value!r} is a builtin but not an exception class"
+    if not value.rsplit(".", 1)[-1][:1].isupper():
+        return f"{value!r} is not an exception class name (class names start with a capital: ValueError)"
+    return None
 
 
 def _check_identifier(value: str, what: str) -> str:
@@ -45,6 +64,16 @@ def _checked_type(expression: str) -> str:
 
 # A type expression as written in a spec, checked and stored in its canonical spelling.
 TypeExpression = Annotated[str, AfterValidator(_checked_type)]
+
+
+def _checked_exception(value: str) -> str:
+    if problem := exception_name_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+# An exception class name, checked item by item so a problem names its index (`raises[1]`).
+ExceptionName = Annotated[str, AfterValidator(_checked_exception)]
 
 
 class Param(BaseModel):
@@ -111,8 +140,8 @@ class Example(BaseModel):
     @field_validator("raises")
     @classmethod
     def _raises_is_name(cls, value: str | None) -> str | None:
-        if value is not None and not _MODULE_NAME.match(value):
-            raise ValueError(f"{value!r} is not an exception class name such as ValueError")
+        if value is not None and (problem := exception_name_problem(value)):
+            raise ValueError(problem)
         return value
 
 
@@ -149,6 +178,9 @@ class ToolSpec(BaseModel):
     tool_type: ToolType | None = None
     dependencies: list[str] = Field(default_factory=list)
     permissions: Permissions = Field(default_factory=Permissions)
+    raises: list[ExceptionName] = Field(
+        default_factory=list, description="exception classes the tool may raise by design"
+    )
 
     @field_validator("dependencies")
     @classmethod
@@ -183,6 +215,15 @@ class ToolSpec(BaseModel):
     def effective_network(self) -> bool:
         """Whether the code may import network modules: declared hosts, or an API-caller tool."""
         return bool(self.permissions.network) or self.effective_tool_type is ToolType.API_CALLER
+
+    @property
+    def declared_exceptions(self) -> frozenset[str]:
+        """Exceptions the tool may raise by design (class names, last part only): its `raises:` list, what an
+        example expects, and any exception its description, output format or constraints name."""
+        named = [self.description, self.output_format, *self.constraints]
+        from_text = {match for text in named for match in _NAMED_EXCEPTION.findall(text)}
+        from_examples = {example.raises for example in self.examples if example.raises}
+        return frozenset(name.rsplit(".", 1)[-1] for name in {*self.raises, *from_examples, *from_text})
 
     def signature(self) -> str:
         """The exact `def` line the generated function must have."""

@@ -31,6 +31,7 @@ _NATIVE_EXTRAS = (
     "tool_type",
     "dependencies",
     "permissions",
+    "raises",
 )
 
 

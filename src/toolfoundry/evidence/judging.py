@@ -1,0 +1,109 @@
+"""What the probes' results say about a candidate: which of them break the spec.
+
+Blocking: an exception the spec does not declare (`raises:`, an example's expected exception, or one its
+words name), a result that does not fit output_type, two different results for the same input, a probe
+that ran out of time. A probe that raised a declared exception is clean: the tool refused an input it may
+refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..spec import ToolSpec
+from .probes import Probe, ProbePlan
+
+# Failures quoted in a report or repair prompt: enough to act on, few enough to read.
+MAX_FAILURES_KEPT = 5
+
+
+class ProbeFailure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    call: str  # `clamp(x=-5, lo=0, hi=10)`
+    problem: str  # `raised IndexError: list index out of range, which the spec does not declare`
+    origin: str = ""  # "edge" or "drawn"
+
+
+class ProbeResult(BaseModel):
+    """The probes' verdict on one candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    planned: int = 0
+    ran: int = 0
+    failed: int = 0
+    failures: list[ProbeFailure] = Field(default_factory=list)  # the first few
+    seed: int = 0
+    notes: list[str] = Field(default_factory=list)  # what was not probed, and why; where probing stopped
+    digests: dict[int, str] = Field(default_factory=dict)  # probe index -> hash of its result, for agreement
+
+    @property
+    def clean(self) -> bool:
+        return self.failed == 0
+
+
+def call_text(name: str, inputs: dict[str, Any]) -> str:
+    return f"{name}({', '.join(f'{key}={value!r}' for key, value in inputs.items())})"
+
+
+def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[dict[str, Any]], ended: str) -> ProbeResult:
+    """The verdict from the sandbox's probe records; `ended` says how the run ended if records are missing."""
+    by_index = {record.get("probe"): record for record in records}
+    declared = spec.declared_exceptions
+    failures: list[ProbeFailure] = []
+    digests: dict[int, str] = {}
+    notes = list(plan.notes)
+    ran = 0
+    for probe in plan.probes:
+        record = by_index.get(probe.index)
+        if record is None:  # the sandbox ended while this probe ran: a limit stopped it
+            failures.append(_failure(spec, probe, f"did not finish ({ended})"))
+            notes.append(f"probing ended after {ran} probes: {ended}")
+            break
+        if record.get("status") == "budget":
+            notes.append(f"probing stopped after {ran} probes: their time budget was spent")
+            break
+        ran += 1
+        problem = _problem(record, declared)
+        if problem:
+            failures.append(_failure(spec, probe, problem))
+        elif record.get("status") == "returned":
+            digests[probe.index] = str(record.get("digest", ""))
+        if record.get("status") == "timeout":
+            break  # the sandbox stops probing here too
+    return ProbeResult(
+        planned=len(plan.probes),
+        ran=ran,
+        failed=len(failures),
+        failures=failures[:MAX_FAILURES_KEPT],
+        seed=plan.seed,
+        notes=notes,
+        digests=digests,
+    )
+
+
+def _failure(spec: ToolSpec, probe: Probe, problem: str) -> ProbeFailure:
+    return ProbeFailure(call=call_text(spec.name, probe.input)[:300], problem=problem, origin=probe.origin)
+
+
+def _problem(record: dict[str, Any], declared: frozenset[str]) -> str:
+    status = record.get("status")
+    if status == "timeout":
+        return "did not finish within the per-example time limit"
+    if status == "raised":
+        if declared & set(record.get("mro", [])):
+            return ""
+        last_line = str(record.get("traceback", "")).strip().splitlines()[-1:] or [str(record.get("exception"))]
+        exception = last_line[0][:160]
+        allowed = f"it declares only {', '.join(sorted(declared))}" if declared else "it declares none"
+        return f"raised {exception}, an exception the spec does not declare ({allowed})"
+    if status == "returned":
+        if record.get("type_problem"):
+            return f"returned {str(record.get('repr', ''))[:80]}: {record['type_problem']}"
+        if not record.get("same", True):
+            return "gave two different results for the same input"
+        return ""
+    return f"ended in an unknown way ({str(status)[:40]})"

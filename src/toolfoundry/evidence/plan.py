@@ -1,0 +1,45 @@
+"""The evidence a candidate is judged on, decided once per spec: which examples the model is shown, which
+are held back, and which probes run. Nothing here runs code; the checks do (checks/behaviour.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..spec import ToolSpec
+from .holdout import held_back_indexes, shown_spec
+from .probes import ProbePlan, probe_plan
+
+DEFAULT_PROBES = 100
+
+
+@dataclass(frozen=True)
+class EvidencePolicy:
+    """How much evidence "verified" asks for beyond the shown examples."""
+
+    show_all_examples: bool = False  # for specs whose every example is essential to say what is wanted
+    probes: int = DEFAULT_PROBES  # 0 turns probing off
+    probe_seed: int = 0
+
+    def describe(self) -> str:
+        """What a report records, so that a resumed run does not keep a tool judged on less evidence."""
+        return f"probes={self.probes} seed={self.probe_seed} show_all_examples={self.show_all_examples}"
+
+
+@dataclass(frozen=True)
+class EvidencePlan:
+    spec: ToolSpec
+    shown: ToolSpec  # the spec as prompts show it: without the held-back examples
+    held_back: tuple[int, ...]
+    probes: ProbePlan = field(default_factory=ProbePlan)
+    show_all_examples: bool = False
+
+
+def plan_evidence(spec: ToolSpec, policy: EvidencePolicy) -> EvidencePlan:
+    held_back = () if policy.show_all_examples else held_back_indexes(spec)
+    return EvidencePlan(
+        spec=spec,
+        shown=shown_spec(spec, held_back),
+        held_back=held_back,
+        probes=probe_plan(spec, policy.probes, policy.probe_seed),
+        show_all_examples=policy.show_all_examples,
+    )

@@ -1,0 +1,52 @@
+"""The report's `evidence` section, and the one line that states it (module docstring, HTML page, CLI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .judging import ProbeFailure
+
+
+class ProbeEvidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    planned: int = 0
+    ran: int = 0
+    failed: int = 0
+    failures: list[ProbeFailure] = Field(default_factory=list)
+    seed: int = 0  # with the spec, reproduces the probes: `--probe-seed`
+    notes: list[str] = Field(default_factory=list)
+
+
+class Evidence(BaseModel):
+    """What the kept candidate was judged on, and how it fared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    examples_shown: int = 0
+    shown_passed: int = 0
+    held_back: list[int] = Field(default_factory=list)  # example indexes the model never saw
+    held_back_passed: int = 0
+    show_all_examples: bool = False  # the option that shows every example was used: nothing held back
+    examples_ran: bool = False
+    probes: ProbeEvidence = Field(default_factory=ProbeEvidence)
+    policy: str = ""  # EvidencePolicy.describe(): the options the evidence was gathered under
+    agreement: str = ""  # "2 of 3 candidates agree on 100 probes", when more than one passed everything
+
+    def line(self, status: str) -> str:
+        """`verified: 3/3 examples, 1/1 held back, 100 probes clean`"""
+        if not self.examples_ran:
+            return f"{status}: no example ran"
+        parts = [f"{self.shown_passed}/{self.examples_shown} examples"]
+        if self.held_back:
+            parts.append(f"{self.held_back_passed}/{len(self.held_back)} held back")
+        elif self.show_all_examples:
+            parts.append("none held back (all shown by request)")
+        probes = self.probes
+        if probes.failed:
+            parts.append(f"{probes.failed} of {probes.ran} probes failed")
+        elif probes.ran:
+            parts.append(f"{probes.ran} probes clean")
+        if self.agreement:
+            parts.append(self.agreement)
+        return f"{status}: {', '.join(parts)}"
