@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
+from hypothesis.internal.conjecture.providers import AVAILABLE_PROVIDERS, HypothesisProvider
 
 from ..spec import Param, ToolSpec
 from .types import TypeTree, describe, type_tree
@@ -41,6 +42,19 @@ _PATH_OR_URL = re.compile(r"(path|file|dir|folder|url|uri|endpoint|host|address)
 # Hypothesis keeps global state while it runs; one draw at a time, and each spec's probes are drawn once.
 _DRAW_LOCK = threading.Lock()
 _PLANS: dict[tuple[str, int, int], ProbePlan] = {}
+
+
+class SeededProvider(HypothesisProvider):
+    """Hypothesis's own provider, minus one thing: it mixes in constants harvested from whatever local modules
+    happen to be loaded, so the same seed drew different probes in `generate` and `validate`. Without them
+    the draws depend on the seed alone (tests/evidence/test_probes.py checks it across processes)."""
+
+    def _maybe_draw_constant(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# How hypothesis finds a backend named in settings: "module.Class" (its alternative-backends interface).
+AVAILABLE_PROVIDERS.setdefault("toolfoundry", f"{__name__}.SeededProvider")
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ def _draw(strategy: st.SearchStrategy[Any], count: int, probe_seed: int) -> list
         database=None,
         deadline=None,
         phases=[Phase.generate],
+        backend="toolfoundry",
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)

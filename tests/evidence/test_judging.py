@@ -1,0 +1,67 @@
+"""What the sandbox's probe records mean for a candidate: judged against what the spec declares."""
+
+from toolfoundry.evidence.judging import judge_probes
+from toolfoundry.evidence.probes import Probe, ProbePlan
+from toolfoundry.spec import ToolSpecificationParser
+
+SPEC = ToolSpecificationParser().parse(
+    {
+        "name": "first",
+        "description": "The first character of text. Raise ValueError when text is empty.",
+        "input_params": [{"name": "text", "type": "str"}],
+        "output_type": "str",
+        "raises": ["LookupError"],
+        "examples": [{"input": {"text": "ab"}, "output": "a"}, {"input": {"text": 3}, "raises": "TypeError"}],
+    }
+)
+PLAN = ProbePlan(probes=[Probe(index, {"text": str(index)}, {}, "drawn") for index in range(4)], seed=9)
+
+
+def raised(name: str, *mro: str) -> dict:
+    return {"status": "raised", "exception": name, "mro": [name, *mro], "traceback": f"{name}: no"}
+
+
+def test_declared_exceptions_come_from_raises_examples_and_the_spec_words() -> None:
+    assert SPEC.declared_exceptions == {"LookupError", "TypeError", "ValueError"}
+    records = [
+        {"probe": 0} | raised("ValueError"),
+        {"probe": 1} | raised("IndexError", "LookupError"),  # a subclass of a declared one
+        {"probe": 2} | raised("TypeError"),
+        {"probe": 3, "status": "returned", "repr": "'3'", "digest": "x", "same": True, "type_problem": ""},
+    ]
+    result = judge_probes(SPEC, PLAN, records, "")
+    assert (result.ran, result.failed, result.clean, result.seed) == (4, 0, True, 9)
+    assert result.digests == {3: "x"}
+
+
+def test_each_kind_of_failure_is_named_with_its_call() -> None:
+    records = [
+        {"probe": 0} | raised("ZeroDivisionError"),
+        {"probe": 1, "status": "returned", "repr": "3", "same": True, "type_problem": "the result is int, not str"},
+        {"probe": 2, "status": "returned", "repr": "'x'", "same": False, "type_problem": ""},
+        {"probe": 3, "status": "timeout"},
+    ]
+    result = judge_probes(SPEC, PLAN, records, "")
+    problems = [(failure.call, failure.problem) for failure in result.failures]
+    assert problems[0][0] == "first(text='0')" and "ZeroDivisionError: no" in problems[0][1]
+    assert "does not declare (it declares only LookupError, TypeError, ValueError)" in problems[0][1]
+    assert problems[1] == ("first(text='1')", "returned 3: the result is int, not str")
+    assert problems[2] == ("first(text='2')", "gave two different results for the same input")
+    assert problems[3] == ("first(text='3')", "did not finish within the per-example time limit")
+    assert not result.clean and result.failed == 4
+
+
+def test_a_run_that_died_during_a_probe_blames_that_probe_and_stops_there() -> None:
+    records = [{"probe": 0, "status": "returned", "repr": "'0'", "digest": "d", "same": True, "type_problem": ""}]
+    result = judge_probes(SPEC, PLAN, records, "killed by signal 9: a CPU, memory or file-size limit")
+    assert result.ran == 1 and result.failed == 1
+    assert result.failures[0].call == "first(text='1')" and "killed by signal 9" in result.failures[0].problem
+
+
+def test_a_spent_time_budget_stops_probing_without_failing() -> None:
+    records = [
+        {"probe": 0, "status": "returned", "repr": "'0'", "digest": "d", "same": True, "type_problem": ""},
+        {"probe": 1, "status": "budget"},
+    ]
+    result = judge_probes(SPEC, PLAN, records, "")
+    assert result.clean and result.ran == 1 and "time budget" in result.notes[-1]
