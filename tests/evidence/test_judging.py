@@ -31,7 +31,8 @@ def test_declared_exceptions_come_from_raises_examples_and_the_spec_words() -> N
     ]
     result = judge_probes(SPEC, PLAN, records, "")
     assert (result.ran, result.failed, result.clean, result.seed) == (4, 0, True, 9)
-    assert result.digests == {3: "x"}
+    # What each probe gave, for comparing candidates: a declared exception is a result too.
+    assert result.digests == {0: "raised ValueError", 1: "raised IndexError", 2: "raised TypeError", 3: "x"}
 
 
 def test_each_kind_of_failure_is_named_with_its_call() -> None:

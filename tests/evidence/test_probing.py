@@ -147,3 +147,43 @@ def test_show_all_examples_is_an_option_the_report_records(tmp_path) -> None:
     again = cli("generate", specs, "-o", out, "--model", model, "--no-library")
     assert json.loads((out / "square.report.json").read_text())["evidence"]["held_back"] != []
     assert again.exit_code == 0  # not skipped as up to date: the evidence asked for changed
+
+
+# Three candidates pass the example and every probe; two agree on every probe, one does not.
+TRIMMED = '```python\ndef first_char(text: str) -> str:\n    """First."""\n    return text.strip()[:1]\n```'
+PLAIN = f"```python\n{SAFE_FIRST}```"
+PLAIN_AGAIN = PLAIN.replace("text[:1]", "text[0] if text else ''")
+
+
+def agreeing_generator(replies: list[str], min_agreeing: int) -> tuple[LLMCodeGenerator, ScriptedModel]:
+    model = ScriptedModel(replies)
+    generator = LLMCodeGenerator.create(
+        model=model,
+        policy=FallbackPolicy(rounds=1, samples_per_round=3),
+        evidence=EvidencePolicy(min_agreeing=min_agreeing),
+    )
+    return generator, model
+
+
+def test_the_candidate_most_others_agree_with_is_kept() -> None:
+    generator, model = agreeing_generator([TRIMMED, PLAIN, PLAIN_AGAIN], 2)
+    tool = generator.generate_code_sync(parser.parse(FIRST))
+    assert len(model.requests) == 3 and tool.status == "verified"
+    assert tool.implementation.strip() == SAFE_FIRST.strip()  # of the agreeing two, the first
+    assert tool.report.chosen_attempt == 2
+    probes = tool.report.evidence.probes.ran
+    assert tool.report.evidence.agreement == f"2 of 3 candidates agree on {probes} probes"
+    assert tool.report.evidence_line.endswith(f"probes clean, 2 of 3 candidates agree on {probes} probes")
+
+
+def test_too_few_agreeing_candidates_is_not_verified_and_says_why() -> None:
+    generator, _ = agreeing_generator([TRIMMED, PLAIN, "no code"], 2)
+    tool = generator.generate_code_sync(parser.parse(FIRST))
+    assert tool.status == "unverified"
+    assert tool.report.reason == "only 1 of the 2 agreeing candidates asked for were found"
+    assert tool.report.evidence.agreement.startswith("1 of 2 candidates agree")
+
+
+def test_one_agreeing_candidate_is_today_s_cost() -> None:
+    generator, model = agreeing_generator([PLAIN, TRIMMED], 1)
+    assert generator.generate_code_sync(parser.parse(FIRST)).status == "verified" and len(model.requests) == 1

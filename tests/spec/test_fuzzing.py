@@ -133,3 +133,13 @@ def test_hostile_spec_files_are_refused_with_where_and_why(text: str, said: str)
         ToolSpecificationParser().parse_many(text, "hostile.yaml")
     assert said in str(caught.value)
     assert_says_where(str(caught.value))
+
+
+def test_escaped_surrogate_pairs_are_joined_and_a_lone_half_is_refused_where_it_is() -> None:
+    # Found by the fuzzer: YAML keeps "\ud83d\ude00" as two halves, which no file, hash or report can hold.
+    pair = 'name: smile\ndescription: "A face \\ud83d\\ude00"\n'
+    assert ToolSpecificationParser().parse(pair).description == "A face \U0001f600"
+    lone = 'name: f\ndescription: d\nexamples:\n  - input: {}\n    output: {"\\ud800": 1}\n'
+    with pytest.raises(SpecError) as raised:
+        ToolSpecificationParser().parse(lone)
+    assert "examples[0].output: holds a lone surrogate '\\ud800'" in str(raised.value)

@@ -26,6 +26,14 @@ ProbesOption = Annotated[
     int, typer.Option(min=0, help="inputs built from the param types to run each candidate on; 0: none")
 ]
 ProbeSeedOption = Annotated[int, typer.Option(help="seed of the probes: the report's seed reproduces them")]
+AgreeingOption = Annotated[
+    int,
+    typer.Option(
+        "--agreeing",
+        min=1,
+        help="verified only when this many sampled candidates pass everything and agree on every probe",
+    ),
+]
 ShowAllOption = Annotated[
     bool,
     typer.Option(

@@ -25,6 +25,7 @@ from ..settings import default_cache_path, provider_limits
 from .common import (
     EXIT_UNVERIFIED,
     EXIT_VERIFIED,
+    AgreeingOption,
     ProbeSeedOption,
     ProbesOption,
     ShowAllOption,
@@ -53,6 +54,7 @@ def generate(
     probes: ProbesOption = DEFAULT_PROBES,
     probe_seed: ProbeSeedOption = 0,
     show_all_examples: ShowAllOption = False,
+    agreeing: AgreeingOption = 1,
     max_tokens_total: Annotated[int | None, typer.Option(min=1, help="stop before spending more tokens")] = None,
     budget_usd: Annotated[float | None, typer.Option(min=0, help="stop before spending more dollars")] = None,
     prices: Annotated[Path | None, typer.Option(help="YAML/JSON: model string -> [prompt, completion] USD/M")] = None,
@@ -101,7 +103,9 @@ def generate(
             fallback_models=tuple(fallback_model or ()),
             policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
             runner=example_runner(unsafe_no_sandbox),
-            evidence=EvidencePolicy(show_all_examples=show_all_examples, probes=probes, probe_seed=probe_seed),
+            evidence=EvidencePolicy(
+                show_all_examples=show_all_examples, probes=probes, probe_seed=probe_seed, min_agreeing=agreeing
+            ),
             prompt_style=prompt_style.value if prompt_style else None,
             library=ToolLibrary(default_library_path()) if use_library else None,
             fresh=fresh,

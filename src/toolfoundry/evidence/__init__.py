@@ -5,6 +5,7 @@ evidence (plan.py: holdout.py, probes.py), and reads what the sandbox reports ba
 run it (checks/behaviour.py), and the report states it (summary.py).
 """
 
+from .agreement import Agreement, agreement
 from .judging import ProbeFailure, ProbeResult
 from .plan import DEFAULT_PROBES, EvidencePlan, EvidencePolicy, plan_evidence
 from .probes import Probe, ProbePlan
@@ -12,6 +13,7 @@ from .summary import Evidence, ProbeEvidence
 
 __all__ = [
     "DEFAULT_PROBES",
+    "Agreement",
     "Evidence",
     "EvidencePlan",
     "EvidencePolicy",
@@ -20,5 +22,6 @@ __all__ = [
     "ProbeFailure",
     "ProbePlan",
     "ProbeResult",
+    "agreement",
     "plan_evidence",
 ]

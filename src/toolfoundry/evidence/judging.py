@@ -72,6 +72,8 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[dict[str, Any]],
             failures.append(_failure(spec, probe, problem))
         elif record.get("status") == "returned":
             digests[probe.index] = str(record.get("digest", ""))
+        else:  # a declared exception: a result too, for comparing candidates
+            digests[probe.index] = f"raised {record.get('exception')}"
         if record.get("status") == "timeout":
             break  # the sandbox stops probing here too
     return ProbeResult(

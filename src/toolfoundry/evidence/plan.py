@@ -19,10 +19,16 @@ class EvidencePolicy:
     show_all_examples: bool = False  # for specs whose every example is essential to say what is wanted
     probes: int = DEFAULT_PROBES  # 0 turns probing off
     probe_seed: int = 0
+    # Verified only once this many candidates pass everything and agree on every probe. 1: the first that
+    # passes is kept (today's cost); more: sampling goes on until enough agree or the attempts run out.
+    min_agreeing: int = 1
 
     def describe(self) -> str:
         """What a report records, so that a resumed run does not keep a tool judged on less evidence."""
-        return f"probes={self.probes} seed={self.probe_seed} show_all_examples={self.show_all_examples}"
+        return (
+            f"probes={self.probes} seed={self.probe_seed} show_all_examples={self.show_all_examples}"
+            f" min_agreeing={self.min_agreeing}"
+        )
 
 
 @dataclass(frozen=True)

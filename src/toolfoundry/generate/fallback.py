@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..checks import CodeValidator, Finding, ValidationResult
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
+from ..evidence import Agreement, agreement
 from ..models.base import ChatModel, CompletionRequest
 from ..report import AttemptRecord
 from ..service import LLMService, cost_usd
@@ -67,10 +68,40 @@ class FallbackOutcome:
     attempts: list[AttemptRecord] = field(default_factory=list)
     stop_reason: str = ""
     budget_stop: str = ""  # set when a budget ended the loop early, for the report's reason
+    min_agreeing: int = 1  # candidates that must pass everything and agree before the kept one is verified
+    passing: list[Candidate] = field(default_factory=list)  # every candidate that passed everything
+    agreement: Agreement | None = None  # among `passing`, once there are two
+
+    @property
+    def agreeing(self) -> int:
+        return self.agreement.size if self.agreement else len(self.passing)
 
     @property
     def verified(self) -> bool:
-        return self.best is not None and self.best.result.verified
+        return self.best is not None and self.best.result.verified and self.agreeing >= self.min_agreeing
+
+    @property
+    def unverified_reason(self) -> str:
+        if self.best is None or self.verified:
+            return ""
+        if self.best.result.verified:
+            return f"only {self.agreeing} of the {self.min_agreeing} agreeing candidates asked for were found"
+        return self.best.result.unverified_reason
+
+    def keep(self, candidate: Candidate) -> None:
+        """Keep the better candidate; among those that pass everything, the one most others agree with."""
+        if self.best is None or candidate.result.score() > self.best.result.score():
+            self.best = candidate
+        if candidate.result.verified:
+            self.passing.append(candidate)
+            if len(self.passing) > 1:
+                self.agreement = agreement([each.result.behaviour.probes.digests for each in self.passing])
+                self.best = self.passing[self.agreement.group[0]]
+
+    @property
+    def cannot_improve(self) -> bool:
+        """Nothing failed, yet nothing is verified: the examples could not run, and no repair changes that."""
+        return self.best is not None and self.best.result.is_valid and not self.best.result.verified
 
 
 def usable(result: ValidationResult) -> bool:
@@ -99,7 +130,7 @@ class FallbackManager:
     async def run(
         self, spec: ToolSpec, context: Context, models: list[ChatModel], hooks: RunHooks | None = None
     ) -> FallbackOutcome:
-        outcome = FallbackOutcome(best=None)
+        outcome = FallbackOutcome(best=None, min_agreeing=self.code_validator.evidence.min_agreeing)
         hooks = hooks or RunHooks()
         # Prompts show the spec without its held-back examples; the checks judge on the whole spec.
         shown = (await asyncio.to_thread(self.code_validator.plan, spec)).shown
@@ -111,8 +142,8 @@ class FallbackManager:
                 break
             except _MODEL_UNUSABLE:
                 continue  # recorded in the attempt; the next model in the chain takes over
-            if outcome.verified or (outcome.best is not None and outcome.best.result.is_valid):
-                break  # verified, or nothing left that a model could repair (examples could not run)
+            if outcome.verified or outcome.cannot_improve:
+                break
         outcome.stop_reason = "; ".join(filter(None, [self._stop_reason(outcome), outcome.budget_stop]))
         if outcome.best is not None and not usable(outcome.best.result):
             outcome.best = None  # unsafe or non-compliant code is never written out
@@ -124,9 +155,9 @@ class FallbackManager:
             return "a candidate passed every check"
         if outcome.best is None:
             return "no model reply held usable code"
-        if outcome.best.result.is_valid:
+        if outcome.cannot_improve:
             return "no check failed, but " + outcome.best.result.unverified_reason
-        return "attempts exhausted: " + outcome.best.result.unverified_reason
+        return "attempts exhausted: " + outcome.unverified_reason
 
     async def _run_model(
         self,
@@ -139,21 +170,20 @@ class FallbackManager:
     ) -> None:
         for round_number in range(self.policy.rounds):
             best = outcome.best
-            if best is None or round_number == 0:
+            # A candidate that passed everything has nothing to repair: more agreeing ones come from the start.
+            if best is None or round_number == 0 or best.result.verified:
                 prompt = self.prompt_builder.build_prompt(shown, context)
             else:
                 prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, best.result)
             for sample in range(self.policy.samples_per_round):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks)
-                if candidate is not None and (
-                    outcome.best is None or candidate.result.score() > outcome.best.result.score()
-                ):
-                    outcome.best = candidate
+                if candidate is not None:
+                    outcome.keep(candidate)
                 if outcome.verified:
                     return
                 if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
                     return  # nothing failed and the examples cannot run here: more samples cannot do better
-            if outcome.best is not None and outcome.best.result.is_valid:
+            if outcome.cannot_improve:
                 return  # no finding to feed back: more rounds cannot make the examples run
 
     async def _attempt(

@@ -18,7 +18,7 @@ from ..report import Status, TokenTotals, ToolReport
 from ..service import LLMService, ProviderLimits, ResponseCache, total_cost
 from ..spec import ToolSpec
 from .context import Context, ContextBuilder
-from .fallback import FallbackManager, FallbackPolicy, RunHooks
+from .fallback import FallbackManager, FallbackOutcome, FallbackPolicy, RunHooks
 from .prompting import PromptBuilder
 
 
@@ -131,8 +131,8 @@ class LLMCodeGenerator:
             reason = outcome.stop_reason
             implementation = stub_code(spec, reason)
         else:
-            status = "verified" if best.result.verified else "unverified"
-            reason = "" if status == "verified" else best.result.unverified_reason
+            status = "verified" if outcome.verified else "unverified"
+            reason = outcome.unverified_reason
             if outcome.budget_stop and status != "verified":
                 reason = f"{reason}; {outcome.budget_stop}"
             implementation = best.code
@@ -148,7 +148,7 @@ class LLMCodeGenerator:
             findings=best.result.findings if best else [],
             examples=best.result.behaviour.outcomes if best else [],
             examples_ran=best.result.behaviour.ran if best else False,
-            evidence=best.result.evidence() if best else Evidence(),
+            evidence=self._evidence(outcome),
             tokens=TokenTotals(
                 prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts if not attempt.cached),
                 completion=sum(attempt.completion_tokens for attempt in outcome.attempts if not attempt.cached),
@@ -189,6 +189,15 @@ class LLMCodeGenerator:
             evidence=report.evidence_line,
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
+
+    @staticmethod
+    def _evidence(outcome: FallbackOutcome) -> Evidence:
+        if outcome.best is None:
+            return Evidence()
+        evidence = outcome.best.result.evidence()
+        if outcome.agreement is not None:
+            evidence = evidence.model_copy(update={"agreement": outcome.agreement.describe()})
+        return evidence
 
     async def _from_library(self, spec: ToolSpec, started: float) -> GeneratedTool | None:
         """The stored tool for this exact spec, if its checks still pass today; no model call."""

@@ -156,6 +156,40 @@ def _size_problem(document: Any) -> str | None:
     return None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: str) -> str:
+    """A string as JSON reads it: an escaped surrogate pair (YAML keeps `"\\ud83d\\ude00"` as two halves) becomes
+    its one character; a lone half stays, for the caller to refuse (no file can hold it)."""
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _whole_text(document: Any, path: str = "") -> tuple[Any, SpecProblem | None]:
+    """The document with surrogate pairs joined, or a problem naming a lone surrogate and where it is. Call
+    after _size_problem: it walks the document recursively, which the size limits keep shallow."""
+    if isinstance(document, str):
+        joined = _text(document)
+        lone = _SURROGATE.search(joined)
+        problem = f"holds a lone surrogate {lone.group()!a}, which is not text: {joined[:40]!a}" if lone else ""
+        return joined, SpecProblem(path, problem) if problem else None
+    if isinstance(document, list):
+        items = [_whole_text(item, f"{path}[{index}]") for index, item in enumerate(document)]
+        return [item for item, _ in items], next((problem for _, problem in items if problem), None)
+    if isinstance(document, dict):
+        pairs = [
+            (_whole_text(key, path), _whole_text(value, f"{path}.{key}" if path else str(key)))
+            for key, value in document.items()
+        ]
+        problem = next(
+            (p for (_, key_problem), (_, value_problem) in pairs for p in (key_problem, value_problem) if p), None
+        )
+        return {key: value for (key, _), (value, _) in pairs}, problem
+    return document, None
+
+
 class ToolSpecificationParser:
     """Reads tool specifications from files, strings or dicts, in any supported format."""
 
@@ -170,6 +204,9 @@ class ToolSpecificationParser:
         """Parse a spec or a list of specs; raises SpecError listing every problem in all of them."""
         if isinstance(raw, str):
             raw = self._load_text(raw, source)
+        raw, problem = _whole_text(raw)
+        if problem is not None:
+            raise SpecError(source, [problem])
         entries = raw if isinstance(raw, list) else [raw]
         if isinstance(raw, dict) and isinstance(raw.get("tools"), list):  # MCP tools/list result
             entries = raw["tools"]
