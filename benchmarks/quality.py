@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from toolfoundry.checks import SandboxRunner
+from toolfoundry.evidence import DEFAULT_PROBES, EvidencePolicy
 from toolfoundry.generate import PROMPT_STYLES, FallbackPolicy, LLMCodeGenerator
 from toolfoundry.models import load_model
 from toolfoundry.models.base import ChatModel, CompletionRequest, Message
@@ -39,8 +40,11 @@ MAX_TOKENS = 512
 FENCED = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
-def load_quality_set(names: list[str] | None = None) -> list[tuple[ToolSpec, ToolSpec]]:
-    """(spec as the generator sees it, the same spec with the held-out cases as its examples)."""
+def load_quality_set(
+    names: list[str] | None = None, first_example_only: bool = False
+) -> list[tuple[ToolSpec, ToolSpec]]:
+    """(spec as the generator sees it, the same spec with the held-out cases as its examples). With
+    `first_example_only` each spec keeps only its first example, as users write them."""
     parser = ToolSpecificationParser()
     heldout = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
     pairs = []
@@ -49,7 +53,8 @@ def load_quality_set(names: list[str] | None = None) -> list[tuple[ToolSpec, Too
         if names and spec.name not in names:
             continue
         cases = [Example.model_validate(case) for case in heldout[spec.name]]
-        pairs.append((spec, spec.model_copy(update={"examples": cases})))
+        given = spec.model_copy(update={"examples": spec.examples[:1]}) if first_example_only else spec
+        pairs.append((given, spec.model_copy(update={"examples": cases})))
     return pairs
 
 
@@ -138,19 +143,21 @@ def summarize(mode: str, model: str, rows: list[dict[str, Any]]) -> dict[str, An
 
 
 async def run(
-    mode: str, model_name: str, names: list[str] | None, policy: FallbackPolicy, prompt_style: str | None
+    mode: str,
+    model_name: str,
+    names: list[str] | None,
+    policy: FallbackPolicy,
+    prompt_style: str | None,
+    evidence: EvidencePolicy,
+    first_example_only: bool,
 ) -> dict[str, Any]:
     model = load_model(model_name)
     runner = SandboxRunner()
     generator = LLMCodeGenerator.create(
-        model=model,
-        policy=policy,
-        runner=runner,
-        library=None,
-        prompt_style=prompt_style,
+        model=model, policy=policy, runner=runner, library=None, prompt_style=prompt_style, evidence=evidence
     )
     rows = []
-    for spec, heldout in load_quality_set(names):
+    for spec, heldout in load_quality_set(names, first_example_only):
         result = await (baseline(spec, model) if mode == "baseline" else pipeline(spec, generator))
         passed, cases = await asyncio.to_thread(score, result["code"], heldout, runner)
         row = {"tool": spec.name, "tool_type": spec.effective_tool_type.value, "passed": passed, "cases": cases}
@@ -182,6 +189,15 @@ def table(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _evidence_label(args: argparse.Namespace) -> str:
+    """What differs from the default evidence, in a results file's name."""
+    parts = [f"probes{args.probes}"] if args.probes != DEFAULT_PROBES else []
+    parts += ["no-spec-tests"] if args.no_spec_tests else []
+    parts += ["show-all"] if args.show_all_examples else []
+    parts += [f"agree{args.agreeing}"] if args.agreeing != 1 else []
+    return "".join(f"-{part}" for part in parts) or "-evidence"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=["baseline", "pipeline", "both"], default="both")
@@ -193,7 +209,21 @@ def main() -> None:
     parser.add_argument("--prompt-style", choices=PROMPT_STYLES, help="default: the model's own preference")
     parser.add_argument("--no-prefill", action="store_true", help="never start a reply with the signature")
     parser.add_argument("--temperatures", type=float, nargs="+", help="per sample (the first initial one is 0)")
+    parser.add_argument("--probes", type=int, default=DEFAULT_PROBES, help="probes per candidate (0: none)")
+    parser.add_argument("--no-spec-tests", action="store_true", help="no call for tests from the spec's words")
+    parser.add_argument("--show-all-examples", action="store_true", help="hold no example back")
+    parser.add_argument("--agreeing", type=int, default=1, help="agreeing candidates needed for verified")
+    parser.add_argument("--first-example", action="store_true", help="cut every spec to its first example")
+    parser.add_argument("--before", action="store_true", help="no evidence beyond the examples (before issue 15)")
     args = parser.parse_args()
+    if args.before:
+        args.probes, args.no_spec_tests, args.show_all_examples = 0, True, True
+    evidence = EvidencePolicy(
+        show_all_examples=args.show_all_examples,
+        probes=args.probes,
+        min_agreeing=args.agreeing,
+        spec_tests=not args.no_spec_tests,
+    )
     policy = FallbackPolicy(
         rounds=args.rounds, samples_per_round=args.samples, max_tokens_per_call=MAX_TOKENS, prefill=not args.no_prefill
     )
@@ -203,7 +233,11 @@ def main() -> None:
     args.results.mkdir(parents=True, exist_ok=True)
     summaries = []
     for mode in modes:
-        summary = asyncio.run(run(mode, args.model, args.only, policy, args.prompt_style))
+        summary = asyncio.run(
+            run(mode, args.model, args.only, policy, args.prompt_style, evidence, args.first_example)
+        )
+        summary["evidence"] = evidence.describe()
+        summary["first_example_only"] = args.first_example
         summary["policy"] = (
             {"rounds": 1, "samples_per_round": 1}
             if mode == "baseline"
@@ -213,6 +247,9 @@ def main() -> None:
         label += "-compact" if summary["prompt_style"] == "compact" else ""
         label += "-no-prefill" if args.no_prefill else ""
         label += f"-t{'-'.join(map(str, args.temperatures))}" if args.temperatures else ""
+        if mode != "baseline":
+            label += "-before" if args.before else _evidence_label(args)
+        label += "-first-example" if args.first_example else ""
         if args.model != "local:smollm2":  # the first results, SmolLM2's, keep their names
             label = f"{args.model.removeprefix('local:').replace('/', '_').replace(':', '_')}-{label}"
         summary["mode"] = label

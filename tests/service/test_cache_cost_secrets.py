@@ -72,13 +72,14 @@ def test_a_second_identical_run_makes_no_model_call(spec_file, write, tmp_path) 
         assert result.exit_code == 0, result.output
     first = json.loads((tmp_path / "first" / "slugify.report.json").read_text())
     second = json.loads((tmp_path / "second" / "slugify.report.json").read_text())
-    assert first["service"]["calls"] == 2 and first["service"]["cache_hits"] == 0
-    assert second["service"]["calls"] == 0 and second["service"]["cache_hits"] == 2
-    assert all(attempt["cached"] for attempt in second["attempts"]) and second["tokens"]["prompt"] == 0
-    assert second["status"] == "verified"
+    # Three calls: one for tests from the spec's words, two for code; all three cached.
+    assert first["service"]["calls"] == 3 and first["service"]["cache_hits"] == 0
+    assert second["service"]["calls"] == 0 and second["service"]["cache_hits"] == 3
+    assert all(attempt["cached"] for attempt in second["attempts"]) and second["spec_tests_call"]["cached"]
+    assert second["tokens"]["prompt"] == 0 and second["status"] == "verified"
     stats = runner.invoke(app, ["cache", "stats"])
-    assert "entries: 2" in stats.output
-    assert "removed 2 cached responses" in runner.invoke(app, ["cache", "clear"]).output
+    assert "entries: 3" in stats.output
+    assert "removed 3 cached responses" in runner.invoke(app, ["cache", "clear"]).output
     assert "entries: 0" in runner.invoke(app, ["cache", "stats"]).output
 
 
@@ -87,7 +88,9 @@ def test_no_cache_flag_turns_it_off(spec_file, write, tmp_path) -> None:
     arguments = ["generate", str(spec_file), "--model", model, "--rounds", "1", "--samples", "1", "--no-cache"]
     runner.invoke(app, [*arguments, "-o", str(tmp_path / "a")])
     runner.invoke(app, [*arguments, "-o", str(tmp_path / "b")])
-    assert json.loads((tmp_path / "b" / "slugify.report.json").read_text())["service"]["calls"] == 1
+    report = json.loads((tmp_path / "b" / "slugify.report.json").read_text())
+    # Both calls made again (one for tests from the spec's words, one for code): nothing came from a cache.
+    assert report["service"]["calls"] == len(report["attempts"]) + 1 == 2 and report["spec_tests_call"]
 
 
 def test_costs_are_priced_and_a_dollar_budget_stops_before_it_is_passed(server, write, tmp_path, monkeypatch) -> None:

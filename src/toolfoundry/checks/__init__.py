@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..evidence import Evidence, EvidencePlan, EvidencePolicy, ProbeEvidence, plan_evidence
-from ..spec import ToolSpec
+from ..spec import Example, ToolSpec
 from .bandit_check import check_bandit
 from .behaviour import BehaviourResult, ExampleOutcome, ExampleRunner, NotRun, SandboxRunner
 from .compliance import check_compliance
@@ -138,9 +140,10 @@ class CodeValidator:
         """What the candidate will be judged on: the prompts show `plan.shown`, never the held-back examples."""
         return plan_evidence(spec, self.evidence)
 
-    def validate(self, code: str | None, spec: ToolSpec) -> ValidationResult:
+    def validate(self, code: str | None, spec: ToolSpec, tests: Sequence[Example] = ()) -> ValidationResult:
+        """Every check; `tests` (spec-derived, written by a model) run beside the examples, reported apart."""
         plan = self.plan(spec)
-        result = self._validate(code, spec, plan)
+        result = self._validate(code, spec, plan, tests)
         return result.model_copy(
             update={
                 "held_back": plan.held_back,
@@ -149,7 +152,9 @@ class CodeValidator:
             }
         )
 
-    def _validate(self, code: str | None, spec: ToolSpec, plan: EvidencePlan) -> ValidationResult:
+    def _validate(
+        self, code: str | None, spec: ToolSpec, plan: EvidencePlan, tests: Sequence[Example]
+    ) -> ValidationResult:
         count = len(spec.examples)
         if code is None or not code.strip():
             missing = Finding(
@@ -177,7 +182,7 @@ class CodeValidator:
         elif count == 0:
             behaviour = BehaviourResult(ran=False, reason="the spec has no examples")
         else:
-            behaviour = self.runner.run_examples(code, spec, plan.probes)
+            behaviour = self.runner.run_examples(code, spec, plan.probes, tests)
         return ValidationResult(findings=findings, behaviour=behaviour, example_count=count)
 
 

@@ -7,6 +7,7 @@ checks alone.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,7 @@ from ..evidence.judging import ProbeResult, judge_probes
 from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, run_in_sandbox, split_host_port
-from ..spec import ToolSpec
+from ..spec import Example, ToolSpec
 
 
 class ExampleOutcome(BaseModel):
@@ -41,10 +42,13 @@ class BehaviourResult(BaseModel):
     outcomes: list[ExampleOutcome] = Field(default_factory=list)
     limits: dict[str, Any] = Field(default_factory=dict)  # the sandbox's limits, for the report
     probes: ProbeResult = Field(default_factory=ProbeResult)
+    test_outcomes: list[ExampleOutcome] = Field(default_factory=list)  # spec-derived tests, indexed from 0
 
 
 class ExampleRunner(Protocol):
-    def run_examples(self, code: str, spec: ToolSpec, probes: ProbePlan | None = None) -> BehaviourResult: ...
+    def run_examples(
+        self, code: str, spec: ToolSpec, probes: ProbePlan | None = None, tests: Sequence[Example] = ()
+    ) -> BehaviourResult: ...
 
 
 def call_text(spec: ToolSpec, inputs: dict[str, Any]) -> str:
@@ -61,7 +65,9 @@ class NotRun:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
-    def run_examples(self, code: str, spec: ToolSpec, probes: ProbePlan | None = None) -> BehaviourResult:
+    def run_examples(
+        self, code: str, spec: ToolSpec, probes: ProbePlan | None = None, tests: Sequence[Example] = ()
+    ) -> BehaviourResult:
         return BehaviourResult(ran=False, reason=self.reason)
 
 
@@ -78,8 +84,7 @@ def values_match(expected: Any, got: Any) -> bool:
     return expected == got
 
 
-def _outcome(spec: ToolSpec, index: int, record: dict[str, Any] | None, ended: str) -> ExampleOutcome:
-    example = spec.examples[index]
+def _outcome(spec: ToolSpec, example: Example, index: int, record: dict[str, Any] | None, ended: str) -> ExampleOutcome:
     base = {
         "index": index,
         "call": call_text(spec, example.input),
@@ -107,12 +112,14 @@ class SandboxRunner:
         self.limits = limits or SandboxLimits()
         self.unsandboxed = unsandboxed
 
-    def run_examples(self, code: str, spec: ToolSpec, probes: ProbePlan | None = None) -> BehaviourResult:
-        """The examples, then the probes (when given), in one sandbox run."""
+    def run_examples(
+        self, code: str, spec: ToolSpec, probes: ProbePlan | None = None, tests: Sequence[Example] = ()
+    ) -> BehaviourResult:
+        """The examples, the spec-derived tests, then the probes (when given), in one sandbox run."""
         plan = probes or ProbePlan()
+        examples = [*spec.examples, *tests]
         jobs = [
-            {"index": index, "input": example.input, "files": example.files}
-            for index, example in enumerate(spec.examples)
+            {"index": index, "input": example.input, "files": example.files} for index, example in enumerate(examples)
         ]
         try:
             run = run_in_sandbox(
@@ -146,9 +153,9 @@ class SandboxRunner:
                     passed=False,
                     traceback=str(import_error.get("traceback", "")),
                 )
-                for index, example in enumerate(spec.examples)
+                for index, example in enumerate(examples)
             ]
-            return BehaviourResult(ran=True, outcomes=outcomes, limits=limits)
+            return self._result(spec, outcomes, limits)
         by_index = {record.get("index"): record for record in run.results}
         if run.timed_out:
             ended = f"wall-clock limit of {self.limits.wall_seconds:g}s"
@@ -156,7 +163,20 @@ class SandboxRunner:
             ended = f"killed by signal {-run.exit_code}: a CPU, memory or file-size limit"
         else:
             ended = f"the sandbox exited with status {run.exit_code}"
-        outcomes = [_outcome(spec, index, by_index.get(index), ended) for index in range(len(spec.examples))]
+        outcomes = [
+            _outcome(spec, example, index, by_index.get(index), ended) for index, example in enumerate(examples)
+        ]
         probe_records = [record for record in run.results if "probe" in record]
         verdict = judge_probes(spec, plan, probe_records, ended) if plan.probes else ProbeResult(notes=plan.notes)
-        return BehaviourResult(ran=True, outcomes=outcomes, limits=limits, probes=verdict)
+        return self._result(spec, outcomes, limits, verdict)
+
+    @staticmethod
+    def _result(
+        spec: ToolSpec, outcomes: list[ExampleOutcome], limits: dict[str, Any], probes: ProbeResult | None = None
+    ) -> BehaviourResult:
+        """The spec's examples' outcomes apart from the spec-derived tests' (renumbered from 0)."""
+        count = len(spec.examples)
+        tests = [outcome.model_copy(update={"index": outcome.index - count}) for outcome in outcomes[count:]]
+        return BehaviourResult(
+            ran=True, outcomes=outcomes[:count], limits=limits, probes=probes or ProbeResult(), test_outcomes=tests
+        )

@@ -9,7 +9,7 @@ from .agreement import Agreement, agreement
 from .judging import ProbeFailure, ProbeResult
 from .plan import DEFAULT_PROBES, EvidencePlan, EvidencePolicy, plan_evidence
 from .probes import Probe, ProbePlan
-from .summary import Evidence, ProbeEvidence
+from .summary import Evidence, ProbeEvidence, SpecTestEvidence
 
 __all__ = [
     "DEFAULT_PROBES",
@@ -22,6 +22,7 @@ __all__ = [
     "ProbeFailure",
     "ProbePlan",
     "ProbeResult",
+    "SpecTestEvidence",
     "agreement",
     "plan_evidence",
 ]

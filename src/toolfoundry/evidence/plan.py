@@ -22,12 +22,14 @@ class EvidencePolicy:
     # Verified only once this many candidates pass everything and agree on every probe. 1: the first that
     # passes is kept (today's cost); more: sampling goes on until enough agree or the attempts run out.
     min_agreeing: int = 1
+    # One more call per spec asks the model for test cases from the spec's words (evidence/spec_tests.py).
+    spec_tests: bool = True
 
     def describe(self) -> str:
         """What a report records, so that a resumed run does not keep a tool judged on less evidence."""
         return (
             f"probes={self.probes} seed={self.probe_seed} show_all_examples={self.show_all_examples}"
-            f" min_agreeing={self.min_agreeing}"
+            f" min_agreeing={self.min_agreeing} spec_tests={self.spec_tests}"
         )
 
 

@@ -18,6 +18,20 @@ class ProbeEvidence(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class SpecTestEvidence(BaseModel):
+    """One test written from the spec's words, run on the kept candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call: str
+    expected: str
+    got: str
+    passed: bool
+    standing: str  # trusted (some candidate passed it), suspect (most failed it), undecided
+    passed_by: int = 0  # candidates that passed it
+    failed_by: int = 0
+
+
 class Evidence(BaseModel):
     """What the kept candidate was judged on, and how it fared."""
 
@@ -30,6 +44,8 @@ class Evidence(BaseModel):
     show_all_examples: bool = False  # the option that shows every example was used: nothing held back
     examples_ran: bool = False
     probes: ProbeEvidence = Field(default_factory=ProbeEvidence)
+    spec_tests: list[SpecTestEvidence] = Field(default_factory=list)
+    spec_tests_note: str = ""  # why there are none, when there are none
     policy: str = ""  # EvidencePolicy.describe(): the options the evidence was gathered under
     agreement: str = ""  # "2 of 3 candidates agree on 100 probes", when more than one passed everything
 
@@ -47,6 +63,11 @@ class Evidence(BaseModel):
             parts.append(f"{probes.failed} of {probes.ran} probes failed")
         elif probes.ran:
             parts.append(f"{probes.ran} probes clean")
+        if self.spec_tests:
+            counted = [test for test in self.spec_tests if test.standing != "suspect"]
+            suspect = len(self.spec_tests) - len(counted)
+            text = f"{sum(test.passed for test in counted)}/{len(counted)} spec-derived tests"
+            parts.append(text + (f" ({suspect} suspect)" if suspect else ""))
         if self.agreement:
             parts.append(self.agreement)
         return f"{status}: {', '.join(parts)}"

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..checks import CodeValidator, Finding, ValidationResult
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
-from ..evidence import Agreement, agreement
+from ..evidence.spec_tests import read_spec_tests, spec_tests_messages
 from ..models.base import ChatModel, CompletionRequest
 from ..report import AttemptRecord
 from ..service import LLMService, cost_usd
-from ..spec import ToolSpec
+from ..spec import Example, ToolSpec
 from .context import Context
 from .extract import ExtractedCode, extract_code
 from .mend import mend
+from .outcome import Candidate, FallbackOutcome, usable
 from .prompting import Prompt, PromptBuilder
 
 # Errors after which a model is skipped for the rest of the run rather than called again.
@@ -43,14 +44,6 @@ class FallbackPolicy:
     prefill: bool = True  # start every other sample with the exact signature, for models that can continue one
 
 
-@dataclass
-class Candidate:
-    code: str
-    result: ValidationResult
-    attempt: int
-    model: str
-
-
 @dataclass(frozen=True)
 class RunHooks:
     """What a caller running many specs at once lends one generation: an observer of its attempts, and the
@@ -58,60 +51,6 @@ class RunHooks:
 
     on_attempt: AttemptObserver | None = None
     call_slots: asyncio.Semaphore | None = None
-
-
-@dataclass
-class FallbackOutcome:
-    """What the loop ends with: the kept candidate (None means stub), every attempt, and why it stopped."""
-
-    best: Candidate | None
-    attempts: list[AttemptRecord] = field(default_factory=list)
-    stop_reason: str = ""
-    budget_stop: str = ""  # set when a budget ended the loop early, for the report's reason
-    min_agreeing: int = 1  # candidates that must pass everything and agree before the kept one is verified
-    passing: list[Candidate] = field(default_factory=list)  # every candidate that passed everything
-    agreement: Agreement | None = None  # among `passing`, once there are two
-
-    @property
-    def agreeing(self) -> int:
-        return self.agreement.size if self.agreement else len(self.passing)
-
-    @property
-    def verified(self) -> bool:
-        return self.best is not None and self.best.result.verified and self.agreeing >= self.min_agreeing
-
-    @property
-    def unverified_reason(self) -> str:
-        if self.best is None or self.verified:
-            return ""
-        if self.best.result.verified:
-            return f"only {self.agreeing} of the {self.min_agreeing} agreeing candidates asked for were found"
-        return self.best.result.unverified_reason
-
-    def keep(self, candidate: Candidate) -> None:
-        """Keep the better candidate; among those that pass everything, the one most others agree with."""
-        if self.best is None or candidate.result.score() > self.best.result.score():
-            self.best = candidate
-        if candidate.result.verified:
-            self.passing.append(candidate)
-            if len(self.passing) > 1:
-                self.agreement = agreement([each.result.behaviour.probes.digests for each in self.passing])
-                self.best = self.passing[self.agreement.group[0]]
-
-    @property
-    def cannot_improve(self) -> bool:
-        """Nothing failed, yet nothing is verified: the examples could not run, and no repair changes that."""
-        return self.best is not None and self.best.result.is_valid and not self.best.result.verified
-
-
-def usable(result: ValidationResult) -> bool:
-    """Code worth shipping as unverified: parses, is safe by policy and meets the signature."""
-    return (
-        result.passed("extract")
-        and result.passed("syntax")
-        and result.passed("security")
-        and result.passed("compliance")
-    )
 
 
 class FallbackManager:
@@ -134,8 +73,10 @@ class FallbackManager:
         hooks = hooks or RunHooks()
         # Prompts show the spec without its held-back examples; the checks judge on the whole spec.
         shown = (await asyncio.to_thread(self.code_validator.plan, spec)).shown
-        for model in models:
+        for position, model in enumerate(models):
             try:
+                if position == 0:
+                    await self._ask_for_tests(spec, shown, model, outcome, hooks)
                 await self._run_model(spec, shown, context, model, outcome, hooks)
             except BudgetExceeded as error:
                 outcome.budget_stop = f"stopped early: {error}"
@@ -144,6 +85,7 @@ class FallbackManager:
                 continue  # recorded in the attempt; the next model in the chain takes over
             if outcome.verified or outcome.cannot_improve:
                 break
+        outcome.finish()  # undecided spec-derived tests now count as suspect
         outcome.stop_reason = "; ".join(filter(None, [self._stop_reason(outcome), outcome.budget_stop]))
         if outcome.best is not None and not usable(outcome.best.result):
             outcome.best = None  # unsafe or non-compliant code is never written out
@@ -171,10 +113,11 @@ class FallbackManager:
         for round_number in range(self.policy.rounds):
             best = outcome.best
             # A candidate that passed everything has nothing to repair: more agreeing ones come from the start.
-            if best is None or round_number == 0 or best.result.verified:
+            if best is None or round_number == 0 or not outcome.needs_repair:
                 prompt = self.prompt_builder.build_prompt(shown, context)
             else:
-                prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, best.result)
+                tests = outcome.blocking_tests(best)
+                prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, best.result, tests)
             for sample in range(self.policy.samples_per_round):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks)
                 if candidate is not None:
@@ -185,6 +128,51 @@ class FallbackManager:
                     return  # nothing failed and the examples cannot run here: more samples cannot do better
             if outcome.cannot_improve:
                 return  # no finding to feed back: more rounds cannot make the examples run
+
+    async def _ask_for_tests(
+        self, spec: ToolSpec, shown: ToolSpec, model: ChatModel, outcome: FallbackOutcome, hooks: RunHooks
+    ) -> None:
+        """One call, apart from the code calls: test cases from the spec's words (evidence/spec_tests.py)."""
+        if not self.code_validator.evidence.spec_tests:
+            outcome.tests_note = "not asked for"
+            return
+        if spec.effective_filesystem != "none" or spec.effective_network:
+            outcome.tests_note = "not asked for: the tool reaches files or the network, which a test line cannot set up"
+            return
+        messages, prefill = spec_tests_messages(shown)
+        use_prefill = self.policy.prefill and model.supports_prefill
+        request = CompletionRequest(
+            messages=messages,
+            temperature=0.0,
+            max_tokens=self.policy.max_tokens_per_call,
+            seed=self.policy.seed,
+            prefill=prefill if use_prefill else "",
+            stop=("```",) if use_prefill else (),
+            purpose="tests",
+        )
+        base = {"number": 0, "model": model.name, "kind": "tests", "temperature": 0.0}
+        base["strategy"] = "prefill" if use_prefill else "free"
+        try:
+            completion = await self.llm_service.complete(model, request, hooks.call_slots)
+        except BudgetExceeded:
+            raise
+        except ModelError as error:  # the code calls go on without tests; an unusable model escalates there
+            outcome.tests_note = f"the call for tests failed: {error}"
+            outcome.tests_call = AttemptRecord(**base, error=str(error))
+            return
+        found = await asyncio.to_thread(read_spec_tests, request.prefill + completion.text, spec)
+        outcome.tests = found.tests
+        outcome.tests_note = "" if found.tests else "the reply held no usable test"
+        usage = completion.usage
+        price = model.usd_per_million_tokens
+        outcome.tests_call = AttemptRecord(
+            **base,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            seconds=completion.seconds,
+            cached=completion.cached,
+            cost_usd=0.0 if completion.cached else cost_usd(price, usage.prompt_tokens, usage.completion_tokens),
+        )
 
     async def _attempt(
         self,
@@ -229,7 +217,7 @@ class FallbackManager:
         # With a prefill the reply continues it; the unclosed fence is fine for extraction.
         reply = request.prefill + completion.text
         # Off the event loop, so concurrent generations keep going while this reply is read and checked.
-        extracted, code, mends, result = await asyncio.to_thread(self._read_reply, reply, spec)
+        extracted, code, mends, result = await asyncio.to_thread(self._read_reply, reply, spec, outcome.tests)
         outcome.attempts.append(
             AttemptRecord(
                 **base,
@@ -251,13 +239,16 @@ class FallbackManager:
                 examples_passed=result.examples_passed,
                 probes_ran=result.behaviour.probes.ran,
                 probes_failed=result.probe_failures,
+                tests_failed=sum(not test.passed for test in result.behaviour.test_outcomes),
                 verified=result.verified,
             )
         )
         self._notify(spec, outcome, hooks)
         return Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
 
-    def _read_reply(self, reply: str, spec: ToolSpec) -> tuple[ExtractedCode, str | None, list[str], ValidationResult]:
+    def _read_reply(
+        self, reply: str, spec: ToolSpec, tests: list[Example]
+    ) -> tuple[ExtractedCode, str | None, list[str], ValidationResult]:
         """A reply into checked code: extracted, mended, validated. A reply that breaks a limit is refused with
         a finding that names the limit; code that does not parse gets a finding, never an exception."""
         extracted = extract_code(reply, spec.name)
@@ -266,7 +257,7 @@ class FallbackManager:
             refused = ValidationResult.without_running([finding], len(spec.examples), "the reply was refused unread")
             return extracted, None, [], refused
         code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
-        return extracted, code, mends, self.code_validator.validate(code, spec)
+        return extracted, code, mends, self.code_validator.validate(code, spec, tests)
 
     @staticmethod
     def _notify(spec: ToolSpec, outcome: FallbackOutcome, hooks: RunHooks) -> None:

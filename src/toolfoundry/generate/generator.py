@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .._version import __version__
 from ..checks import CodeValidator, ExampleRunner, SandboxRunner
 from ..errors import ConfigError
-from ..evidence import Evidence, EvidencePolicy
+from ..evidence import Evidence, EvidencePolicy, SpecTestEvidence
 from ..library import ToolLibrary, retrieval_pool
 from ..models import DEFAULT_MODEL, ChatModel, load_model
 from ..models.prices import Price
@@ -149,11 +149,12 @@ class LLMCodeGenerator:
             examples=best.result.behaviour.outcomes if best else [],
             examples_ran=best.result.behaviour.ran if best else False,
             evidence=self._evidence(outcome),
+            spec_tests_call=outcome.tests_call,
             tokens=TokenTotals(
-                prompt=sum(attempt.prompt_tokens for attempt in outcome.attempts if not attempt.cached),
-                completion=sum(attempt.completion_tokens for attempt in outcome.attempts if not attempt.cached),
+                prompt=sum(call.prompt_tokens for call in outcome.calls if not call.cached),
+                completion=sum(call.completion_tokens for call in outcome.calls if not call.cached),
             ),
-            cost_usd=total_cost(attempt.cost_usd for attempt in outcome.attempts),
+            cost_usd=total_cost(call.cost_usd for call in outcome.calls),
             service=self.llm_service.snapshot(),
             seconds=round(time.monotonic() - started, 3),
             context={
@@ -190,14 +191,29 @@ class LLMCodeGenerator:
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
 
-    @staticmethod
-    def _evidence(outcome: FallbackOutcome) -> Evidence:
+    def _evidence(self, outcome: FallbackOutcome) -> Evidence:
         if outcome.best is None:
-            return Evidence()
-        evidence = outcome.best.result.evidence()
-        if outcome.agreement is not None:
-            evidence = evidence.model_copy(update={"agreement": outcome.agreement.describe()})
-        return evidence
+            return Evidence(spec_tests_note=outcome.tests_note, policy=self.code_validator.evidence.describe())
+        tally = outcome.tally
+        tests = [
+            SpecTestEvidence(
+                call=test.call,
+                expected=test.expected,
+                got=test.got,
+                passed=test.passed,
+                standing=tally.standing(test.index, final=True),
+                passed_by=tally.passes.get(test.index, 0),
+                failed_by=tally.fails.get(test.index, 0),
+            )
+            for test in outcome.best.result.behaviour.test_outcomes
+        ]
+        return outcome.best.result.evidence().model_copy(
+            update={
+                "agreement": outcome.agreement.describe() if outcome.agreement else "",
+                "spec_tests": tests,
+                "spec_tests_note": outcome.tests_note,
+            }
+        )
 
     async def _from_library(self, spec: ToolSpec, started: float) -> GeneratedTool | None:
         """The stored tool for this exact spec, if its checks still pass today; no model call."""

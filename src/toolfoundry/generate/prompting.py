@@ -8,12 +8,13 @@ the exact `def` line and an indent, for models that can continue a reply.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..checks import ValidationResult
+from ..checks import ExampleOutcome, ValidationResult
 from ..errors import ConfigError
 from ..models.base import Message
 from ..output.templates import render
@@ -95,7 +96,16 @@ class PromptBuilder:
         template = "compact.j2" if self.style == "compact" else f"{self.determine_tool_type(spec).value}.j2"
         return self._prompt(template, variables, spec, "initial")
 
-    def build_repair_prompt(self, spec: ToolSpec, context: Context, code: str, result: ValidationResult) -> Prompt:
-        variables = self._variables(spec, context) | {"code": code, "result": result}
+    def build_repair_prompt(
+        self,
+        spec: ToolSpec,
+        context: Context,
+        code: str,
+        result: ValidationResult,
+        test_failures: Sequence[ExampleOutcome] = (),
+    ) -> Prompt:
+        """The repair prompt: the attempt, its findings, the shown examples and probes it failed, and the
+        spec-derived tests it failed that count (never a held-back example's values)."""
+        variables = self._variables(spec, context) | {"code": code, "result": result, "test_failures": test_failures}
         template = "compact_repair.j2" if self.style == "compact" else "repair.j2"
         return self._prompt(template, variables, spec, "repair")

@@ -29,6 +29,7 @@ class CompletionRequest(BaseModel):
     stop: tuple[str, ...] = ()
     prefill: str = ""
     timeout_s: float | None = None
+    purpose: str = "code"  # "code" (a tool's implementation) or "tests" (test cases from a spec's words)
 
 
 class Usage(BaseModel):

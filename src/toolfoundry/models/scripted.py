@@ -2,8 +2,9 @@
 
 Give it a list of replies (served in order, the last one repeated when the list runs out), a mapping from
 tool name to such a list (for batches: each tool's prompts get that tool's replies, whatever the order the
-calls arrive in), or a function from request to reply. It records every request, so a test can assert on
-the prompts the pipeline sent.
+calls arrive in), or a function from request to reply. Requests for test cases written from a spec (purpose
+"tests") get `test_replies` instead (by default one empty reply: no tests). It records every request (those
+for tests apart), so a test can assert on the prompts the pipeline sent.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class ScriptedModel(ChatModel):
         latency_s: float = 0.0,
         keep_requests: int | None = None,
         prompt_style: str = "full",
+        test_replies: Sequence[Reply] = ("",),
     ) -> None:
         if not callable(replies) and not replies:
             raise ConfigError("ScriptedModel needs at least one reply")
@@ -68,21 +70,26 @@ class ScriptedModel(ChatModel):
         else:
             self._replies = list(replies)
         self._repeat_last = repeat_last
+        # Requests for test cases (purpose "tests") are answered from their own script, in order, the last
+        # repeated: by default an empty reply, so a script of code replies serves only code requests.
+        self._test_replies = list(test_replies) or [""]
         self._served: dict[str | None, int] = {}  # replies served so far, per tool (None: the single list)
         # Every request, or the last `keep_requests` of them (long batches need not hold every prompt).
-        self.requests: list[CompletionRequest] = []
+        self.requests: list[CompletionRequest] = []  # requests for code
+        self.test_requests: list[CompletionRequest] = []  # requests for test cases (purpose "tests")
         self._keep_requests = keep_requests
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
         """Replies from a YAML or JSON file (`--model scripted:replies.yaml`): a list of strings, or a mapping
-        with `replies` (a list, or a mapping from tool name to a list) and `latency_s` (seconds per call)."""
+        with `replies` (a list, or a mapping from tool name to a list), `latency_s` (seconds per call) and
+        `test_replies` (a list of replies to requests for test cases)."""
         path = Path(path)
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise ConfigError(f"scripted model file {path}: {error}") from None
-        latency = 0.0
+        latency, test_replies = 0.0, [""]
         if isinstance(loaded, dict):
             if "replies" not in loaded:
                 raise ConfigError(
@@ -92,6 +99,9 @@ class ScriptedModel(ChatModel):
             latency = loaded.get("latency_s", 0.0)
             if not isinstance(latency, int | float) or latency < 0:
                 raise ConfigError(f"scripted model file {path}: latency_s must be a number of seconds")
+            test_replies = loaded.get("test_replies", test_replies)
+            if not (isinstance(test_replies, list) and all(isinstance(reply, str) for reply in test_replies)):
+                raise ConfigError(f"scripted model file {path}: test_replies must be a list of strings")
             loaded = loaded.get("replies")
         replies = loaded
 
@@ -104,14 +114,18 @@ class ScriptedModel(ChatModel):
                 f"scripted model file {path}: replies must be a non-empty list of strings, "
                 "or a mapping from tool name to such a list"
             )
-        model = cls(replies, name=f"scripted:{path}", latency_s=float(latency), keep_requests=100)
-        model._identity = f"{model.name}#{hashlib.sha256(json.dumps(replies).encode()).hexdigest()[:16]}"
+        model = cls(
+            replies, name=f"scripted:{path}", latency_s=float(latency), keep_requests=100, test_replies=test_replies
+        )
+        script = json.dumps([replies, test_replies])
+        model._identity = f"{model.name}#{hashlib.sha256(script.encode()).hexdigest()[:16]}"
         return model
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        self.requests.append(request)
-        if self._keep_requests is not None and len(self.requests) > self._keep_requests:
-            del self.requests[0]
+        log = self.test_requests if request.purpose == "tests" else self.requests
+        log.append(request)
+        if self._keep_requests is not None and len(log) > self._keep_requests:
+            del log[0]
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         reply = self._next_reply(request)
@@ -127,6 +141,10 @@ class ScriptedModel(ChatModel):
     def _next_reply(self, request: CompletionRequest) -> Reply:
         if callable(self._replies):
             return self._replies(request)
+        if request.purpose == "tests":
+            served = self._served.get("<tests>", 0)
+            self._served["<tests>"] = served + 1
+            return self._test_replies[min(served, len(self._test_replies) - 1)]
         tool: str | None = None
         script = self._replies
         if isinstance(script, dict):

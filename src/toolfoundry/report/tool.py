@@ -24,7 +24,7 @@ class AttemptRecord(BaseModel):
 
     number: int
     model: str
-    kind: str  # "initial" or "repair"
+    kind: str  # "initial" or "repair"; "tests" for the call for test cases from the spec's words
     strategy: str  # "prefill" (the model continued a fixed signature) or "free"
     temperature: float
     prompt_tokens: int = 0
@@ -39,6 +39,7 @@ class AttemptRecord(BaseModel):
     examples_passed: int = 0
     probes_ran: int = 0
     probes_failed: int = 0
+    tests_failed: int = 0  # spec-derived tests this candidate failed (whether they counted is weighed later)
     verified: bool = False
     cached: bool = False  # the reply came from the response cache: no call was made
     cost_usd: float | None = 0.0  # None when the model's price is unknown
@@ -69,6 +70,7 @@ class ToolReport(BaseModel):
     models_used: list[str] = Field(default_factory=list)
     chosen_attempt: int | None = None  # the attempt whose code was kept; None for a stub
     attempts: list[AttemptRecord] = Field(default_factory=list)
+    spec_tests_call: AttemptRecord | None = None  # the call for tests from the spec's words; in tokens and cost
     findings: list[Finding] = Field(default_factory=list)  # of the kept code
     examples: list[ExampleOutcome] = Field(default_factory=list)  # of the kept code
     examples_ran: bool = False
