@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from toolfoundry.errors import SpecError, ToolfoundryError
+from toolfoundry.evidence import EvidencePolicy
 from toolfoundry.generate import FallbackPolicy, LLMCodeGenerator
 from toolfoundry.sandbox import SandboxLimits, run_in_sandbox
 from toolfoundry.spec import ToolSpec, ToolSpecificationParser
@@ -108,8 +109,8 @@ def passes_check(code: str, problem: dict[str, Any]) -> bool:
     return bool(run.results) and run.results[0].get("status") == "returned"
 
 
-async def run(model: str, policy: FallbackPolicy, limit: int | None) -> dict[str, Any]:
-    generator = LLMCodeGenerator.create(model=model, policy=policy, library=None)
+async def run(model: str, policy: FallbackPolicy, limit: int | None, evidence: EvidencePolicy) -> dict[str, Any]:
+    generator = LLMCodeGenerator.create(model=model, policy=policy, library=None, evidence=evidence)
     rows, skipped = [], {}
     chosen = [problem for problem in problems() if ">>>" in problem["prompt"]][:limit]
     started = time.monotonic()
@@ -132,6 +133,7 @@ async def run(model: str, policy: FallbackPolicy, limit: int | None) -> dict[str
     return {
         "model": model,
         "policy": {"rounds": policy.rounds, "samples_per_round": policy.samples_per_round},
+        "evidence": evidence.describe(),
         "problems_with_doctests": len(chosen),
         "run": len(rows),
         "skipped": skipped,
@@ -151,12 +153,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--limit", type=int, help="only the first N problems with doctests")
+    parser.add_argument("--before", action="store_true", help="no evidence beyond the doctests (before issue 15)")
     args = parser.parse_args()
-    summary = asyncio.run(
-        run(args.model, FallbackPolicy(rounds=args.rounds, samples_per_round=args.samples), args.limit)
-    )
+    evidence = EvidencePolicy(probes=0, spec_tests=False, show_all_examples=True) if args.before else EvidencePolicy()
+    policy = FallbackPolicy(rounds=args.rounds, samples_per_round=args.samples)
+    summary = asyncio.run(run(args.model, policy, args.limit, evidence))
     name = args.model.removeprefix("local:").replace("/", "_").replace(":", "_")
-    out = HERE / "results" / f"humaneval-{name}-{args.rounds}x{args.samples}.json"
+    label = "-before" if args.before else "-evidence"
+    out = HERE / "results" / f"humaneval-{name}-{args.rounds}x{args.samples}{label}.json"
     out.write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps({key: value for key, value in summary.items() if key != "rows"}, indent=2))
 

@@ -233,9 +233,7 @@ def main() -> None:
     args.results.mkdir(parents=True, exist_ok=True)
     summaries = []
     for mode in modes:
-        summary = asyncio.run(
-            run(mode, args.model, args.only, policy, args.prompt_style, evidence, args.first_example)
-        )
+        summary = asyncio.run(run(mode, args.model, args.only, policy, args.prompt_style, evidence, args.first_example))
         summary["evidence"] = evidence.describe()
         summary["first_example_only"] = args.first_example
         summary["policy"] = (

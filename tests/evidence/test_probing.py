@@ -187,3 +187,16 @@ def test_too_few_agreeing_candidates_is_not_verified_and_says_why() -> None:
 def test_one_agreeing_candidate_is_today_s_cost() -> None:
     generator, model = agreeing_generator([PLAIN, TRIMMED], 1)
     assert generator.generate_code_sync(parser.parse(FIRST)).status == "verified" and len(model.requests) == 1
+
+
+def test_each_kind_of_evidence_can_be_turned_off_and_the_report_says_so(tmp_path) -> None:
+    specs = write_specs(tmp_path / "specs", FIRST)
+    model = scripted_model(tmp_path / "replies.yaml", {"first_char": [f"```python\n{NAIVE_FIRST}```"]})
+    out = tmp_path / "tools"
+    options = ("--model", model, "--no-library", "--probes", "0", "--no-spec-tests")
+    result = cli("generate", specs, "-o", out, *options)
+    assert result.exit_code == 0, result.output  # nothing probes the empty string now
+    evidence = json.loads((out / "first_char.report.json").read_text())["evidence"]
+    assert evidence["probes"]["planned"] == 0 and evidence["probes"]["notes"] == ["probes were turned off"]
+    assert evidence["spec_tests_note"] == "not asked for" and "spec_tests=False" in evidence["policy"]
+    assert "Status: verified: 1/1 examples." in (out / "first_char.py").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 from pathlib import Path
@@ -74,5 +75,10 @@ def check_page(page: Page, url: str) -> None:
     first = double.locator("details").nth(0)
     first.locator("summary").click()
     assert "<script>document.title" in first.inner_text()  # shown as text, harmless
+    # Each tool states its evidence in one line, as its module's docstring does.
+    slug_evidence = page.locator("#tool-slugify .evidence").inner_text()
+    assert re.fullmatch(r"verified: (\d+)/\1 examples, \d+ probes clean", slug_evidence), slug_evidence
+    assert page.locator("#tool-double .evidence").inner_text().startswith("unverified: 0/1 examples")
+    assert "probes: " in page.locator("#tool-slugify").inner_text()
     cells = page.locator("#summary tr").nth(1).locator("td").all_inner_texts()
     assert cells[:3] == ["1", "1", "0"]  # verified, unverified, stub

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,28 +18,6 @@ stderr = Console(stderr=True)
 SPEC_SUFFIXES = {".yaml", ".yml", ".json"}
 
 EXIT_VERIFIED, EXIT_UNVERIFIED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-# The evidence options, shared by `generate` and `validate`: what "verified" asks for beyond the examples.
-ProbesOption = Annotated[
-    int, typer.Option(min=0, help="inputs built from the param types to run each candidate on; 0: none")
-]
-ProbeSeedOption = Annotated[int, typer.Option(help="seed of the probes: the report's seed reproduces them")]
-AgreeingOption = Annotated[
-    int,
-    typer.Option(
-        "--agreeing",
-        min=1,
-        help="verified only when this many sampled candidates pass everything and agree on every probe",
-    ),
-]
-ShowAllOption = Annotated[
-    bool,
-    typer.Option(
-        "--show-all-examples",
-        help="show the model every example (by default a third of them, from 3 up, are held back as a test)",
-    ),
-]
 
 
 def fail(message: str) -> typer.Exit:

@@ -22,18 +22,14 @@ from ..models.prices import load_price_overrides
 from ..output import TARGETS, check_targets
 from ..service import ProviderLimits, ResponseCache
 from ..settings import default_cache_path, provider_limits
-from .common import (
-    EXIT_UNVERIFIED,
-    EXIT_VERIFIED,
+from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs, stderr, stdout
+from .evidence_options import (
     AgreeingOption,
     ProbeSeedOption,
     ProbesOption,
     ShowAllOption,
-    example_runner,
-    fail,
-    load_specs,
-    stderr,
-    stdout,
+    SpecTestsOption,
+    evidence_policy,
 )
 from .progress import LiveProgress, print_summary
 
@@ -55,6 +51,7 @@ def generate(
     probe_seed: ProbeSeedOption = 0,
     show_all_examples: ShowAllOption = False,
     agreeing: AgreeingOption = 1,
+    spec_tests: SpecTestsOption = EvidencePolicy.spec_tests,
     max_tokens_total: Annotated[int | None, typer.Option(min=1, help="stop before spending more tokens")] = None,
     budget_usd: Annotated[float | None, typer.Option(min=0, help="stop before spending more dollars")] = None,
     prices: Annotated[Path | None, typer.Option(help="YAML/JSON: model string -> [prompt, completion] USD/M")] = None,
@@ -103,9 +100,7 @@ def generate(
             fallback_models=tuple(fallback_model or ()),
             policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
             runner=example_runner(unsafe_no_sandbox),
-            evidence=EvidencePolicy(
-                show_all_examples=show_all_examples, probes=probes, probe_seed=probe_seed, min_agreeing=agreeing
-            ),
+            evidence=evidence_policy(probes, probe_seed, show_all_examples, agreeing, spec_tests),
             prompt_style=prompt_style.value if prompt_style else None,
             library=ToolLibrary(default_library_path()) if use_library else None,
             fresh=fresh,

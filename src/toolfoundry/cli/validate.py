@@ -9,17 +9,9 @@ from typing import Annotated
 import typer
 
 from ..checks import CodeValidator
-from ..evidence import DEFAULT_PROBES, EvidencePolicy
-from .common import (
-    EXIT_UNVERIFIED,
-    EXIT_VERIFIED,
-    ProbeSeedOption,
-    ProbesOption,
-    ShowAllOption,
-    example_runner,
-    fail,
-    load_specs,
-)
+from ..evidence import DEFAULT_PROBES
+from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs
+from .evidence_options import ProbeSeedOption, ProbesOption, ShowAllOption, evidence_policy
 
 
 def validate(
@@ -47,7 +39,7 @@ def validate(
         code = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise fail(f"cannot read {file}: {error}") from None
-    policy = EvidencePolicy(show_all_examples=show_all_examples, probes=probes, probe_seed=probe_seed)
+    policy = evidence_policy(probes, probe_seed, show_all_examples)
     result = CodeValidator(runner=example_runner(unsafe_no_sandbox), evidence=policy).validate(code, candidates[0])
     status = "verified" if result.verified else "unverified"
     evidence = result.evidence()

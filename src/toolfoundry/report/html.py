@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import redact
+from ..evidence import Evidence
 from ..output import atomic_writer
 from ..output.templates import environment
 
@@ -31,7 +32,11 @@ def _tool_view(report: dict[str, Any]) -> dict[str, Any]:
     for attempt in attempts:
         views.append({**attempt, "diff": _diff_lines(previous, attempt.get("code")) if previous else []})
         previous = attempt.get("code") or previous
-    return {**report, "attempts": views}
+    view = {**report, "attempts": views}
+    if isinstance(report.get("evidence"), dict) and report.get("status") in {"verified", "unverified"}:
+        evidence = Evidence.model_validate(report["evidence"])
+        view |= {"evidence_line": evidence.line(report["status"]), "evidence": evidence}
+    return view
 
 
 def write_html_report(output: Path, run: dict[str, Any], filename: str = "report.html") -> Path:
