@@ -83,6 +83,21 @@ def _prefix_cache_bytes() -> int:
     return int(value) * 1024 * 1024 if value.isdigit() else 0
 
 
+def _prefix_cache(capacity_bytes: int) -> Any:
+    """llama-cpp-python's LlamaRAMCache, minus a copy it keeps with every state: the logits buffer, n_batch x
+    vocabulary floats (311 MB for Qwen's 151,936 tokens), which its size limit does not count. A batch's
+    process grew to 14 GB with 512 MB of states. Sampling never reads that buffer (logits_all is off), so a
+    kept state holds its last row only, which load_state broadcasts back into place."""
+    from llama_cpp import LlamaRAMCache
+
+    class PrefixCache(LlamaRAMCache):  # type: ignore[misc]
+        def __setitem__(self, key: Any, value: Any) -> None:
+            value.scores = value.scores[-1:].copy()
+            super().__setitem__(key, value)
+
+    return PrefixCache(capacity_bytes=capacity_bytes)
+
+
 def _load(path: Path, context_window: int) -> Any:
     try:
         from llama_cpp import Llama
@@ -96,9 +111,7 @@ def _load(path: Path, context_window: int) -> Any:
                 if _prefix_cache_bytes():
                     # Calls that share a prefix (samples of one prompt, repairs that repeat the spec) start from
                     # the state saved after the closest earlier call, even when other specs' calls came between.
-                    from llama_cpp import LlamaRAMCache
-
-                    llama.set_cache(LlamaRAMCache(capacity_bytes=_prefix_cache_bytes()))
+                    llama.set_cache(_prefix_cache(_prefix_cache_bytes()))
                 _LOADED[key] = llama
             except (ValueError, RuntimeError) as error:
                 raise ConfigError(f"cannot load model file {path}: {error}") from None
