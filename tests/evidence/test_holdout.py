@@ -50,3 +50,22 @@ def test_show_all_examples_holds_nothing_back() -> None:
     spec = doubling_spec(6)
     plan = plan_evidence(spec, EvidencePolicy(show_all_examples=True))
     assert plan.held_back == () and plan.shown == spec and plan.show_all_examples
+
+
+def test_an_example_that_expects_an_exception_is_never_held_back() -> None:
+    spec = parser.parse(
+        {
+            "name": "status_category",
+            "description": "Name the class of an HTTP status code.",
+            "input_params": [{"name": "code", "type": "int"}],
+            "output_type": "str",
+            "examples": [
+                {"input": {"code": 200}, "output": "success"},
+                {"input": {"code": 404}, "output": "client error"},
+                {"input": {"code": 99}, "raises": "ValueError"},
+            ],
+        }
+    )
+    assert held_back_indexes(spec) in {(0,), (1,)}
+    one_value = spec.model_copy(update={"examples": [spec.examples[0], spec.examples[2], spec.examples[2]]})
+    assert held_back_indexes(one_value) == ()  # the one value example stays shown

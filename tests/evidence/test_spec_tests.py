@@ -67,8 +67,11 @@ def test_results_are_read_as_json_values_and_the_count_is_capped() -> None:
     lines = [f"assert pairs({n}) == ({n}, {{2, 1}})" for n in range(1, 30)]
     found = read_spec_tests("\n".join(lines), spec)
     assert len(found.tests) == MAX_SPEC_TESTS and found.tests[0].output == [1, [1, 2]]
-    assert read_spec_tests("assert pairs(1)", spec).tests[0].output is True
-    assert read_spec_tests("assert not pairs(1)", spec).tests[0].output is False
+    assert read_spec_tests("assert pairs(1)", spec).tests == []  # True is not a list: the test is dropped
+    is_even = spec.model_copy(update={"name": "is_even", "output_type": "bool", "examples": []})
+    assert read_spec_tests("assert is_even(2)", is_even).tests[0].output is True
+    assert read_spec_tests("assert not is_even(1)", is_even).tests[0].output is False
+    assert read_spec_tests("assert is_even('2')", is_even).tests == []  # an input the types rule out
 
 
 def test_a_test_most_candidates_fail_is_suspect_and_one_some_pass_is_trusted() -> None:

@@ -17,9 +17,13 @@ MIN_EXAMPLES_TO_HOLD_BACK = 3
 
 
 def held_back_indexes(spec: ToolSpec) -> tuple[int, ...]:
-    """The indexes of the examples to hold back: a third of them (at least one) once there are three."""
+    """The indexes of the examples to hold back: a third of them (at least one) once there are three, taken
+    only from those that expect a value. An example that expects an exception often says what the words do
+    not (which inputs are refused): on the quality set, holding back `status_category`'s one error example
+    made the model accept codes it must refuse, and no repair could learn why."""
     count = len(spec.examples)
-    if count < MIN_EXAMPLES_TO_HOLD_BACK:
+    values = [index for index, example in enumerate(spec.examples) if example.expects_output]
+    if count < MIN_EXAMPLES_TO_HOLD_BACK or len(values) < 2:
         return ()
 
     def rank(index: int) -> str:
@@ -27,8 +31,8 @@ def held_back_indexes(spec: ToolSpec) -> tuple[int, ...]:
         text = json.dumps([spec.name, example], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    keep = max(1, round(count / 3))
-    return tuple(sorted(sorted(range(count), key=rank)[:keep]))
+    keep = min(max(1, round(count / 3)), len(values) - 1)  # at least one value example stays shown
+    return tuple(sorted(sorted(values, key=rank)[:keep]))
 
 
 def shown_spec(spec: ToolSpec, held_back: tuple[int, ...]) -> ToolSpec:

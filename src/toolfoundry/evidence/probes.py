@@ -82,8 +82,7 @@ def probe_plan(spec: ToolSpec, count: int, probe_seed: int) -> ProbePlan:
 
 
 def _reaches_outside(spec: ToolSpec, param: Param) -> bool:
-    reaches = spec.effective_filesystem != "none" or spec.effective_network
-    return reaches and bool(_PATH_OR_URL.search(param.name))
+    return spec.reaches_outside and bool(_PATH_OR_URL.search(param.name))
 
 
 def _example_values(spec: ToolSpec, name: str) -> list[Any]:

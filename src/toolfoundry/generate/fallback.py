@@ -136,7 +136,7 @@ class FallbackManager:
         if not self.code_validator.evidence.spec_tests:
             outcome.tests_note = "not asked for"
             return
-        if spec.effective_filesystem != "none" or spec.effective_network:
+        if spec.reaches_outside:
             outcome.tests_note = "not asked for: the tool reaches files or the network, which a test line cannot set up"
             return
         messages, prefill = spec_tests_messages(shown)

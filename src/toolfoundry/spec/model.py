@@ -217,6 +217,13 @@ class ToolSpec(BaseModel):
         return bool(self.permissions.network) or self.effective_tool_type is ToolType.API_CALLER
 
     @property
+    def reaches_outside(self) -> bool:
+        """Whether the tool is meant to touch files or the network: declared permissions, or examples that place
+        files. The evidence uses this, not the guessed tool type: a path-splitting tool computes, and is probed."""
+        declared = self.permissions.filesystem != "none" or bool(self.permissions.network)
+        return declared or any(example.files for example in self.examples)
+
+    @property
     def declared_exceptions(self) -> frozenset[str]:
         """Exceptions the tool may raise by design (class names, last part only): its `raises:` list, what an
         example expects, and any exception its description, output format or constraints name."""
