@@ -200,3 +200,15 @@ def test_each_kind_of_evidence_can_be_turned_off_and_the_report_says_so(tmp_path
     assert evidence["probes"]["planned"] == 0 and evidence["probes"]["notes"] == ["probes were turned off"]
     assert evidence["spec_tests_note"] == "not asked for" and "spec_tests=False" in evidence["policy"]
     assert "Status: verified: 1/1 examples." in (out / "first_char.py").read_text()
+
+
+def test_validate_runs_the_same_evidence_on_code_you_wrote(tmp_path) -> None:
+    spec = write_specs(tmp_path / "specs", FIRST) / "first_char.yaml"
+    code = tmp_path / "first_char.py"
+    code.write_text(NAIVE_FIRST)
+    result = cli("validate", code, "--spec", spec)
+    assert result.exit_code == 1
+    assert "FAIL probe first_char(text=''): raised IndexError" in result.output
+    assert "(probes drawn with --probe-seed 0)" in result.output
+    as_json = json.loads(cli("validate", code, "--spec", spec, "--json").output)
+    assert as_json["evidence"]["probes"]["failed"] > 0 and as_json["status"] == "unverified"
