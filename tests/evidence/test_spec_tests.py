@@ -5,12 +5,14 @@ import pytest
 from tests.helpers import requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel
 from toolfoundry.errors import ModelError
+from toolfoundry.evidence import EvidencePolicy
 from toolfoundry.evidence.spec_tests import MAX_SPEC_TESTS, read_spec_tests, spec_tests_messages
 from toolfoundry.evidence.weighing import SpecTestTally
 from toolfoundry.generate import FallbackPolicy
 from toolfoundry.spec import ToolSpecificationParser
 
 parser = ToolSpecificationParser()
+SPEC_TESTS = EvidencePolicy(spec_tests=True)  # off by default; these tests are about it
 CLAMP = parser.parse(
     {
         "name": "clamp",
@@ -93,7 +95,8 @@ GOOD_CLAMP = WRONG_CLAMP.replace("min(x, high)", "max(low, min(x, high))")
 
 def generator_for(replies: list[str], tests: str, rounds: int = 2) -> tuple[LLMCodeGenerator, ScriptedModel]:
     model = ScriptedModel(replies, test_replies=[tests])
-    return LLMCodeGenerator.create(model=model, policy=FallbackPolicy(rounds=rounds, samples_per_round=1)), model
+    policy = FallbackPolicy(rounds=rounds, samples_per_round=1)
+    return LLMCodeGenerator.create(model=model, policy=policy, evidence=SPEC_TESTS), model
 
 
 @requires_sandbox
@@ -137,7 +140,7 @@ def test_with_one_attempt_an_unsettled_test_counts_as_suspect_at_the_end() -> No
 @requires_sandbox
 def test_a_failed_call_for_tests_is_noted_and_the_code_calls_go_on() -> None:
     model = ScriptedModel([GOOD_CLAMP], test_replies=[ModelError("the server fell over")])
-    tool = LLMCodeGenerator.create(model=model).generate_code_sync(CLAMP)
+    tool = LLMCodeGenerator.create(model=model, evidence=SPEC_TESTS).generate_code_sync(CLAMP)
     assert tool.status == "verified" and tool.report.evidence.spec_tests == []
     assert tool.report.evidence.spec_tests_note == "the call for tests failed: the server fell over"
     assert tool.report.spec_tests_call.error == "the server fell over"
@@ -147,6 +150,16 @@ def test_a_failed_call_for_tests_is_noted_and_the_code_calls_go_on() -> None:
 def test_tools_that_reach_files_or_the_network_are_not_sent_a_request_for_tests(permissions) -> None:
     spec = CLAMP.model_copy(update={"permissions": CLAMP.permissions.model_copy(update=permissions)})
     model = ScriptedModel(["no code"], test_replies=["assert clamp(1, 2, 3) == 2"])
-    tool = LLMCodeGenerator.create(model=model, policy=FallbackPolicy(rounds=1, samples_per_round=1))
+    tool = LLMCodeGenerator.create(
+        model=model, policy=FallbackPolicy(rounds=1, samples_per_round=1), evidence=SPEC_TESTS
+    )
     report = tool.generate_code_sync(spec).report
     assert model.test_requests == [] and "reaches files or the network" in report.evidence.spec_tests_note
+
+
+@requires_sandbox
+def test_by_default_no_call_for_tests_is_made() -> None:
+    model = ScriptedModel([GOOD_CLAMP], test_replies=["assert clamp(-5, 0, 10) == 0"])
+    tool = LLMCodeGenerator.create(model=model).generate_code_sync(CLAMP)
+    assert model.test_requests == [] and tool.report.spec_tests_call is None
+    assert tool.report.evidence.spec_tests_note == "not asked for"

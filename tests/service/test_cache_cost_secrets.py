@@ -67,7 +67,8 @@ def test_a_second_identical_run_makes_no_model_call(spec_file, write, tmp_path) 
     model = scripted_model(tmp_path / "replies.yaml", ["no code", GOOD_SLUGIFY])
     for run in ("first", "second"):
         result = runner.invoke(
-            app, ["generate", str(spec_file), "-o", str(tmp_path / run), "--model", model, "--no-library"]
+            app,
+            ["generate", str(spec_file), "-o", str(tmp_path / run), "--model", model, "--no-library", "--spec-tests"],
         )
         assert result.exit_code == 0, result.output
     first = json.loads((tmp_path / "first" / "slugify.report.json").read_text())
@@ -86,6 +87,7 @@ def test_a_second_identical_run_makes_no_model_call(spec_file, write, tmp_path) 
 def test_no_cache_flag_turns_it_off(spec_file, write, tmp_path) -> None:
     model = scripted_model(tmp_path / "replies.yaml", ["no code"])
     arguments = ["generate", str(spec_file), "--model", model, "--rounds", "1", "--samples", "1", "--no-cache"]
+    arguments.append("--spec-tests")
     runner.invoke(app, [*arguments, "-o", str(tmp_path / "a")])
     runner.invoke(app, [*arguments, "-o", str(tmp_path / "b")])
     report = json.loads((tmp_path / "b" / "slugify.report.json").read_text())
