@@ -192,7 +192,7 @@ def table(summaries: list[dict[str, Any]]) -> str:
 def _evidence_label(args: argparse.Namespace) -> str:
     """What differs from the default evidence, in a results file's name."""
     parts = [f"probes{args.probes}"] if args.probes != DEFAULT_PROBES else []
-    parts += ["no-spec-tests"] if args.no_spec_tests else []
+    parts += ["spec-tests"] if args.spec_tests else []
     parts += ["show-all"] if args.show_all_examples else []
     parts += [f"agree{args.agreeing}"] if args.agreeing != 1 else []
     return "".join(f"-{part}" for part in parts) or "-evidence"
@@ -210,19 +210,19 @@ def main() -> None:
     parser.add_argument("--no-prefill", action="store_true", help="never start a reply with the signature")
     parser.add_argument("--temperatures", type=float, nargs="+", help="per sample (the first initial one is 0)")
     parser.add_argument("--probes", type=int, default=DEFAULT_PROBES, help="probes per candidate (0: none)")
-    parser.add_argument("--no-spec-tests", action="store_true", help="no call for tests from the spec's words")
+    parser.add_argument("--spec-tests", action="store_true", help="one more call for tests from the spec's words")
     parser.add_argument("--show-all-examples", action="store_true", help="hold no example back")
     parser.add_argument("--agreeing", type=int, default=1, help="agreeing candidates needed for verified")
     parser.add_argument("--first-example", action="store_true", help="cut every spec to its first example")
     parser.add_argument("--before", action="store_true", help="no evidence beyond the examples (before issue 15)")
     args = parser.parse_args()
     if args.before:
-        args.probes, args.no_spec_tests, args.show_all_examples = 0, True, True
+        args.probes, args.spec_tests, args.show_all_examples = 0, False, True
     evidence = EvidencePolicy(
         show_all_examples=args.show_all_examples,
         probes=args.probes,
         min_agreeing=args.agreeing,
-        spec_tests=not args.no_spec_tests,
+        spec_tests=args.spec_tests,
     )
     policy = FallbackPolicy(
         rounds=args.rounds, samples_per_round=args.samples, max_tokens_per_call=MAX_TOKENS, prefill=not args.no_prefill
