@@ -108,7 +108,7 @@ def test_a_candidate_that_fits_the_shown_examples_fails_the_held_back_ones_unsee
     model = ScriptedModel([lookup_table(shown)])
     generator = LLMCodeGenerator.create(model=model, policy=FallbackPolicy(rounds=2, samples_per_round=1))
     tool = generator.generate_code_sync(spec)
-    assert tool.status == "unverified" and "(2 of them held back)" in tool.report.reason
+    assert tool.status == "unverified" and "examples failed, 2 of them held back" in tool.report.reason
     evidence = tool.report.evidence
     assert evidence.held_back == list(held) and evidence.held_back_passed == 0
     assert (evidence.examples_shown, evidence.shown_passed) == (3, 3)

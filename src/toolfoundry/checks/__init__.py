@@ -85,7 +85,7 @@ class ValidationResult(BaseModel):
             count = len(self.blocking_findings)
             return f"{count} blocking finding{'s' if count != 1 else ''}: {', '.join(rules)}"
         if self.failed_examples:
-            held_back = f" ({self.held_back_failures} of them held back)" if self.held_back_failures else ""
+            held_back = f", {self.held_back_failures} of them held back" if self.held_back_failures else ""
             return f"{len(self.failed_examples)} of {self.example_count} examples failed{held_back}"
         if self.probe_failures:
             first = self.behaviour.probes.failures[0]

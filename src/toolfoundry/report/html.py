@@ -32,7 +32,7 @@ def _tool_view(report: dict[str, Any]) -> dict[str, Any]:
     for attempt in attempts:
         views.append({**attempt, "diff": _diff_lines(previous, attempt.get("code")) if previous else []})
         previous = attempt.get("code") or previous
-    view = {**report, "attempts": views}
+    view = {**report, "attempts": views, "evidence_line": "", "evidence": None}  # none for a failed or stub tool
     if isinstance(report.get("evidence"), dict) and report.get("status") in {"verified", "unverified"}:
         evidence = Evidence.model_validate(report["evidence"])
         view |= {"evidence_line": evidence.line(report["status"]), "evidence": evidence}
