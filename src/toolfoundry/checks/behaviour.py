@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
-from ..evidence.judging import ProbeResult, judge_probes
+from ..evidence.judging import ProbeResult, call_text, judge_probes
 from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, run_in_sandbox, split_host_port
@@ -51,10 +51,6 @@ class ExampleRunner(Protocol):
     ) -> BehaviourResult: ...
 
 
-def call_text(spec: ToolSpec, inputs: dict[str, Any]) -> str:
-    return f"{spec.name}({', '.join(f'{key}={value!r}' for key, value in inputs.items())})"
-
-
 def expected_text(output: Any, raises: str | None) -> str:
     return f"raises {raises}" if raises else repr(output)
 
@@ -87,7 +83,7 @@ def values_match(expected: Any, got: Any) -> bool:
 def _outcome(spec: ToolSpec, example: Example, index: int, record: dict[str, Any] | None, ended: str) -> ExampleOutcome:
     base = {
         "index": index,
-        "call": call_text(spec, example.input),
+        "call": call_text(spec.name, example.input),
         "expected": expected_text(example.output, example.raises),
     }
     if record is None:
@@ -147,7 +143,7 @@ class SandboxRunner:
             outcomes = [
                 ExampleOutcome(
                     index=index,
-                    call=call_text(spec, example.input),
+                    call=call_text(spec.name, example.input),
                     expected=expected_text(example.output, example.raises),
                     got=message,
                     passed=False,

@@ -106,14 +106,14 @@ def _plan(spec: ToolSpec, count: int, probe_seed: int) -> ProbePlan:
             continue
         strategies[param.name] = strategy
         edges[param.name] = _edges(tree)
-    seen_inputs = {_key(example.input) for example in spec.examples}
+    seen_inputs = {input_key(example.input) for example in spec.examples}
     probes: list[Probe] = []
 
     def add(base: int, changes: dict[str, Any], origin: str) -> None:
         example = spec.examples[base]
         candidate = {**example.input, **changes}
-        if len(probes) < count and _key(candidate) not in seen_inputs:
-            seen_inputs.add(_key(candidate))
+        if len(probes) < count and input_key(candidate) not in seen_inputs:
+            seen_inputs.add(input_key(candidate))
             probes.append(Probe(len(probes), candidate, dict(example.files), origin))
 
     for position, (name, values) in enumerate(edges.items()):
@@ -126,7 +126,8 @@ def _plan(spec: ToolSpec, count: int, probe_seed: int) -> ProbePlan:
     return ProbePlan(probes=probes, seed=probe_seed, notes=notes)
 
 
-def _key(value: dict[str, Any]) -> str:
+def input_key(value: dict[str, Any]) -> str:
+    """One spelling of a call's inputs, to tell repeats apart (probes, spec-derived tests)."""
     return json.dumps(value, sort_keys=True, default=repr)
 
 
@@ -180,7 +181,7 @@ def _strategy(tree: TypeTree, seen: list[Any]) -> st.SearchStrategy[Any] | None:
     element = _strategy(tree[1], items) if tree[1][0] != "any" else _item_strategy(items)
     if element is None:
         return None
-    return st.lists(element, max_size=8, unique_by=(lambda v: _key({"v": v})) if kind == "set" else None)
+    return st.lists(element, max_size=8, unique_by=(lambda v: input_key({"v": v})) if kind == "set" else None)
 
 
 def _items(value: list[Any] | dict[str, Any]) -> list[Any]:

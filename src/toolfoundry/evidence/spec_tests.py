@@ -20,6 +20,7 @@ from ..safe_ast import CodeLimits, parse
 from ..sandbox.harness import type_problem
 from ..spec import Example, ToolSpec
 from ..spec.model import exception_name_problem
+from .probes import input_key
 from .types import TypeTree, type_tree
 
 MAX_SPEC_TESTS = 12
@@ -45,14 +46,14 @@ def read_spec_tests(reply: str, spec: ToolSpec) -> SpecTests:
     match = _FENCE.search(reply)
     text = match.group(1) if match else reply
     statements, dropped = _statements(text)
-    seen = {_key(example.input) for example in spec.examples}
+    seen = {input_key(example.input) for example in spec.examples}
     tests: list[Example] = []
     for statement in statements:
         test = _test(statement, spec)
-        if test is None or _key(test.input) in seen or len(tests) == MAX_SPEC_TESTS or not _fits(test, spec):
+        if test is None or input_key(test.input) in seen or len(tests) == MAX_SPEC_TESTS or not _fits(test, spec):
             dropped += 1
             continue
-        seen.add(_key(test.input))
+        seen.add(input_key(test.input))
         tests.append(test)
     return SpecTests(tests=tests, dropped=dropped)
 
@@ -95,10 +96,6 @@ def _statements(text: str) -> tuple[list[ast.stmt], int]:
         except UnparsableCode:
             dropped += 1
     return statements, dropped
-
-
-def _key(inputs: dict[str, Any]) -> str:
-    return json.dumps(inputs, sort_keys=True, default=repr)
 
 
 def _test(statement: ast.stmt, spec: ToolSpec) -> Example | None:

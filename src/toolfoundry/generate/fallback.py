@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..checks import CodeValidator, Finding, ValidationResult
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
 from ..evidence.spec_tests import read_spec_tests, spec_tests_messages
-from ..models.base import ChatModel, CompletionRequest
+from ..models.base import ChatModel, Completion, CompletionRequest
 from ..report import AttemptRecord
 from ..service import LLMService, cost_usd
 from ..spec import Example, ToolSpec
@@ -51,6 +52,19 @@ class RunHooks:
 
     on_attempt: AttemptObserver | None = None
     call_slots: asyncio.Semaphore | None = None
+
+
+def _usage(model: ChatModel, completion: Completion) -> dict[str, Any]:
+    """What a finished call cost, as AttemptRecord fields; a reply from the cache cost nothing."""
+    usage = completion.usage
+    price = model.usd_per_million_tokens
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "seconds": completion.seconds,
+        "cached": completion.cached,
+        "cost_usd": 0.0 if completion.cached else cost_usd(price, usage.prompt_tokens, usage.completion_tokens),
+    }
 
 
 class FallbackManager:
@@ -163,16 +177,7 @@ class FallbackManager:
         found = await asyncio.to_thread(read_spec_tests, request.prefill + completion.text, spec)
         outcome.tests = found.tests
         outcome.tests_note = "" if found.tests else "the reply held no usable test"
-        usage = completion.usage
-        price = model.usd_per_million_tokens
-        outcome.tests_call = AttemptRecord(
-            **base,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            seconds=completion.seconds,
-            cached=completion.cached,
-            cost_usd=0.0 if completion.cached else cost_usd(price, usage.prompt_tokens, usage.completion_tokens),
-        )
+        outcome.tests_call = AttemptRecord(**base, **_usage(model, completion))
 
     async def _attempt(
         self,
@@ -221,15 +226,7 @@ class FallbackManager:
         outcome.attempts.append(
             AttemptRecord(
                 **base,
-                prompt_tokens=completion.usage.prompt_tokens,
-                completion_tokens=completion.usage.completion_tokens,
-                seconds=completion.seconds,
-                cached=completion.cached,
-                cost_usd=0.0
-                if completion.cached
-                else cost_usd(
-                    model.usd_per_million_tokens, completion.usage.prompt_tokens, completion.usage.completion_tokens
-                ),
+                **_usage(model, completion),
                 extraction=extracted.how,
                 mends=mends,
                 code=code,
