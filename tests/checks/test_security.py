@@ -68,11 +68,18 @@ def test_declared_dependencies_may_be_imported() -> None:
     assert rules("import numpy as np", spec) == []
 
 
-def test_api_tools_and_declared_hosts_may_use_the_network() -> None:
+def test_only_declared_hosts_may_use_the_network_whatever_the_tool_type() -> None:
     api = parser.parse({"name": "f", "description": "Call the HTTP API endpoint", "tool_type": "api_caller"})
-    declared = parser.parse({"name": "f", "description": "d", "permissions": {"network": ["127.0.0.1:9000"]}})
-    assert rules("import urllib.request", api) == []
+    declared = parser.parse({"name": "f", "description": "d", "permissions": {"network": ["api.github.com:443"]}})
+    assert rules("import urllib.request", api) == ["security/network-not-allowed"]
     assert rules("import socket", declared) == []
+
+
+def test_a_file_tool_by_its_words_gets_no_file_access_unless_it_declares_it() -> None:
+    words = parser.parse({"name": "write_file", "description": "Write text to the file at path, a file path"})
+    assert words.effective_tool_type.value == "file_manipulation"
+    assert "security/filesystem-not-allowed" in rules("open('x', 'w').write('y')", words)
+    assert "security/filesystem-not-allowed" in rules("open('x').read()", words)
 
 
 def test_read_permission_allows_reading_but_not_writing() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .model import Example, Param, Permissions, ToolSpec, cross_field_problems
+from .model import Example, Param, ToolSpec, cross_field_problems
 from .parsing import ToolSpecificationParser
+from .permissions import Permissions, host_port_problem
 from .tool_type import ToolType, detect_tool_type
 from .typeexpr import canonical_type
 
@@ -17,4 +18,5 @@ __all__ = [
     "canonical_type",
     "cross_field_problems",
     "detect_tool_type",
+    "host_port_problem",
 ]

@@ -1,7 +1,7 @@
 """ToolSpec: what a tool must be. Immutable, validated, with every problem reported by field path.
 
-Two things are decided here and nowhere else: the tool's type (declared, or detected from its words) and its
-effective permissions (what the checks allow its code to touch).
+Two things are decided here and nowhere else: the tool's type (declared, or detected from its words; it picks
+prompts and practices) and its permissions (declared only: a keyword score never grants a privilege).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import SpecProblem, TypeExpressionError
+from .permissions import Permissions
 from .tool_type import ToolType, detect_tool_type
 from .typeexpr import canonical_type, is_optional
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # An exception named in a spec's words ("raise ValueError when ..."): the spec declares it as surely as a
 # `raises:` entry, so a tool that raises it is doing what it was told.
@@ -145,24 +145,6 @@ class Example(BaseModel):
         return value
 
 
-class Permissions(BaseModel):
-    """What a tool may touch beyond pure computation. Default: nothing."""
-
-    model_config = _FROZEN
-
-    network: list[str] = Field(default_factory=list, description="host:port pairs the tool may connect to")
-    filesystem: Literal["none", "read", "write"] = "none"
-
-    @field_validator("network")
-    @classmethod
-    def _host_ports(cls, values: list[str]) -> list[str]:
-        for value in values:
-            match = _HOST_PORT.match(value)
-            if not match or not 0 < int(match["port"]) < 65536:
-                raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8080)")
-        return values
-
-
 class ToolSpec(BaseModel):
     """A tool specification: the contract the generated function must meet."""
 
@@ -181,6 +163,8 @@ class ToolSpec(BaseModel):
     raises: list[ExceptionName] = Field(
         default_factory=list, description="exception classes the tool may raise by design"
     )
+    title: str | None = Field(default=None, description="a human-readable name; from `name` when not given")
+    idempotent: bool | None = Field(default=None, description="calling twice with the same input does no more")
 
     @field_validator("dependencies")
     @classmethod
@@ -206,22 +190,24 @@ class ToolSpec(BaseModel):
 
     @property
     def effective_filesystem(self) -> Literal["none", "read", "write"]:
-        """What the code may do with files: as declared, with file tools getting write unless they say read."""
-        if self.permissions.filesystem != "none":
-            return self.permissions.filesystem
-        return "write" if self.effective_tool_type is ToolType.FILE_MANIPULATION else "none"
+        """What the code may do with files: as declared, never guessed from the description."""
+        return self.permissions.filesystem
 
     @property
     def effective_network(self) -> bool:
-        """Whether the code may import network modules: declared hosts, or an API-caller tool."""
-        return bool(self.permissions.network) or self.effective_tool_type is ToolType.API_CALLER
+        """Whether the code may use the network: only when it declares host:port pairs."""
+        return bool(self.permissions.network)
 
     @property
     def reaches_outside(self) -> bool:
-        """Whether the tool is meant to touch files or the network: declared permissions, or examples that place
-        files. The evidence uses this, not the guessed tool type: a path-splitting tool computes, and is probed."""
-        declared = self.permissions.filesystem != "none" or bool(self.permissions.network)
-        return declared or any(example.files for example in self.examples)
+        """Whether the tool is meant to touch files or the network (declared permissions; examples that place
+        files must declare them). The evidence uses this: a path-splitting tool computes, and is probed."""
+        return self.permissions.filesystem != "none" or bool(self.permissions.network)
+
+    @property
+    def display_title(self) -> str:
+        """The title an agent's user sees: the spec's, or the name in words (`word_count` -> "Word count")."""
+        return self.title or self.name.replace("_", " ").strip().capitalize()
 
     @property
     def declared_exceptions(self) -> frozenset[str]:
@@ -271,4 +257,12 @@ def cross_field_problems(spec: ToolSpec) -> list[SpecProblem]:
             )
         if missing:
             problems.append(SpecProblem(f"examples[{index}].input", f"missing required parameters {missing}"))
+        if example.files and spec.permissions.filesystem == "none":
+            problems.append(
+                SpecProblem(
+                    f"examples[{index}].files",
+                    "the example places files but the spec allows none: declare `permissions: {filesystem: read}` "
+                    "(or `write`)",
+                )
+            )
     return problems

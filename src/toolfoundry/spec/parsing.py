@@ -32,6 +32,8 @@ _NATIVE_EXTRAS = (
     "dependencies",
     "permissions",
     "raises",
+    "title",
+    "idempotent",
 )
 
 
