@@ -14,7 +14,8 @@
     ├── SandboxUnavailable        generated code cannot be run in the OS sandbox on this machine
     ├── TargetError               an output target is unknown, or cannot express a spec
     │   └── Inexpressible         a type has no form in the target's schema language (also a ValueError)
-    └── LibraryError              the tool library file cannot be used, or holds no such tool
+    ├── LibraryError              the tool library file cannot be used, or holds no such tool
+    └── ServeError                a folder of tools cannot be served as it is
 
 Callers catch ToolfoundryError to report any of them; retry logic keys on the type, never on message text.
 A plain ModelError (no subclass) is a refusal that a retry would only repeat.
@@ -125,6 +126,11 @@ class Inexpressible(TargetError, ValueError):
 
 class LibraryError(ToolfoundryError):
     """The library file cannot be used as it is (written by a newer version, or damaged), or lacks a tool."""
+
+
+class ServeError(ToolfoundryError):
+    """A folder cannot be served: no tools in it, a module without a literal TOOL_SPEC (nor a spec beside it),
+    a permission naming a directory that does not exist."""
 
 
 # Key-shaped strings: OpenAI (sk-..., sk-proj-...), Anthropic (sk-ant-...), bearer tokens, generic api keys.

@@ -15,6 +15,7 @@ from .cache import cache_app
 from .generate import generate
 from .library import library_app
 from .models import list_models
+from .serve import serve
 from .validate import validate
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generate checked Python tools from specs.")
@@ -38,6 +39,7 @@ def options(
 app.command()(generate)
 app.command()(validate)
 app.command("models")(list_models)
+app.command()(serve)
 app.add_typer(library_app, name="library")
 app.add_typer(cache_app, name="cache")
 

@@ -87,8 +87,17 @@ def _system_binds() -> list[str]:
     return arguments
 
 
-def bwrap_command(sandbox_dir: Path, limits: SandboxLimits) -> list[str]:
-    """The bwrap invocation: nothing shared, nothing writable but two small tmpfs mounts."""
+# Host directories bound in for a served tool: (path on the host, path inside, writable).
+Mounts = tuple[tuple[str, str, bool], ...]
+
+
+def _bind(source: str, target: str, writable: bool) -> list[str]:
+    return ["--bind" if writable else "--ro-bind", source, target]
+
+
+def bwrap_command(sandbox_dir: Path, limits: SandboxLimits, mounts: Mounts = ()) -> list[str]:
+    """The bwrap invocation: nothing shared, nothing writable but two small tmpfs mounts and the directories a
+    served tool declares (`mounts`; read-only unless it may write)."""
     path = bwrap_path()
     if path is None:
         raise SandboxUnavailable(f"bubblewrap is not installed; {INSTALL_HINT}")
@@ -143,6 +152,7 @@ def bwrap_command(sandbox_dir: Path, limits: SandboxLimits) -> list[str]:
         "--ro-bind",
         str(sandbox_dir),
         "/sandbox",
+        *[argument for source, target, writable in mounts for argument in _bind(source, target, writable)],
         # bwrap's own root is an unbounded tmpfs: read-only, so /job and /tmp are the only writable places.
         "--remount-ro",
         "/",

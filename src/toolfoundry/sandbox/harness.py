@@ -65,6 +65,14 @@ class Silenced:
         sys.stdout, sys.stderr = self.saved
 
 
+def safe_str(error):
+    """The exception's message; an exception whose __str__ raises says so instead."""
+    try:
+        return str(error)
+    except BaseException:
+        return f"<{type(error).__name__} whose message could not be read>"
+
+
 def short_traceback(error, source):
     import linecache
     import traceback
@@ -72,7 +80,7 @@ def short_traceback(error, source):
     linecache.cache[CANDIDATE] = (len(source), None, source.splitlines(True), CANDIDATE)  # None: never stale
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == CANDIDATE]
     lines = [f"  line {frame.lineno}, in {frame.name}: {frame.line}" for frame in frames[-3:]]
-    return "\n".join([*lines, f"{type(error).__name__}: {str(error)[:300]}"])
+    return "\n".join([*lines, f"{type(error).__name__}: {safe_str(error)[:300]}"])
 
 
 def _pump(source, target):
@@ -230,6 +238,7 @@ def call_in(folder, example, function, job, twice=False):
             "status": "raised",
             "exception": type(error).__name__,
             "mro": [cls.__name__ for cls in type(error).__mro__],
+            "message": safe_str(error)[:1000],
             "traceback": short_traceback(error, job["code"]),
         }
 
@@ -246,6 +255,7 @@ def main():
     sys.path.extend(job.get("sys_path", []))  # started with -S: packages are reachable, .pth files not run
     nonce = job["nonce"]
     signal.signal(signal.SIGALRM, _on_alarm)
+    os.environ.update(job.get("environ", {}))  # a served tool's proxy settings
     open_forwards(job.get("forwards", []))
     set_limits(job["limits"])
     try:
@@ -263,7 +273,8 @@ def main():
         )
         return
     for example in job["examples"]:
-        folder = os.path.join(job["workdir"], f"example{example['index']}")
+        # A served call runs in the first directory its tool declares; an example in a folder of its own.
+        folder = example.get("folder") or os.path.join(job["workdir"], f"example{example['index']}")
         emit(nonce, {"index": example["index"]} | call_in(folder, example, function, job))
     if job.get("probes"):
         run_probes(job, function, nonce)

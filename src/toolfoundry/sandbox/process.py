@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import SandboxUnavailable
-from .boundary import SandboxLimits, bwrap_command, sandbox_problem
+from .boundary import Mounts, SandboxLimits, bwrap_command, sandbox_problem
 from .network import PortForwards
 
 _PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
@@ -154,8 +154,11 @@ class Started:
         self.folder.cleanup()
 
 
-def start_sandbox(limits: SandboxLimits, network: tuple[str, ...] = (), unsandboxed: bool = False) -> Started:
-    """Start the harness under bubblewrap (or bare, for the explicit opt-out); it then waits for its job."""
+def start_sandbox(
+    limits: SandboxLimits, network: tuple[str, ...] = (), unsandboxed: bool = False, mounts: Mounts = ()
+) -> Started:
+    """Start the harness under bubblewrap (or bare, for the explicit opt-out); it then waits for its job.
+    `network` relays declared loopback hosts in from the start; `mounts` binds host directories in."""
     if not unsandboxed:
         problem = sandbox_problem()
         if problem:
@@ -176,7 +179,7 @@ def start_sandbox(limits: SandboxLimits, network: tuple[str, ...] = (), unsandbo
         else:
             forwards = PortForwards(list(network), sandbox_dir) if network else None
             cgroup = ProcessCgroup(limits.processes)
-            command, workdir = cgroup.wrap(bwrap_command(sandbox_dir, limits)), "/job"
+            command, workdir = cgroup.wrap(bwrap_command(sandbox_dir, limits, mounts)), "/job"
         with (root / "stdout").open("wb") as stdout, (root / "stderr").open("wb") as stderr:
             process = subprocess.Popen(  # fixed argument list, no shell of ours
                 command,

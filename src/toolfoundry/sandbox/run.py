@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import SandboxUnavailable
 from .boundary import SandboxLimits, sandbox_problem
-from .process import start_sandbox
+from .process import Started, start_sandbox
 from .spares import SPARES
 
 
@@ -69,20 +69,28 @@ def run_in_sandbox(
     started = None if (network or unsandboxed) else SPARES.take(limits)
     if started is None:
         started = start_sandbox(limits, network, unsandboxed)
-    nonce = secrets.token_hex(16)
     job = {
-        "nonce": nonce,
         "code": code,
         "function": function,
         "examples": examples,
         "probes": probes or [],
         "returns": returns or ["any"],
+        "forwards": started.forwards.forwards if started.forwards else [],
+    }
+    return run_job(started, job, limits, unsandboxed)
+
+
+def run_job(started: Started, job: dict[str, Any], limits: SandboxLimits, unsandboxed: bool = False) -> SandboxRun:
+    """Hand `job` (code, function, examples, ...) to a started sandbox, wait for it under the wall clock, read
+    the results behind a fresh nonce, and retire the sandbox."""
+    nonce = secrets.token_hex(16)
+    job = job | {
+        "nonce": nonce,
         "probe_seconds": limits.probe_seconds,
         "limits": _rlimits(limits),
         "example_timeout": limits.example_seconds,
         "workdir": started.workdir,
         "sys_path": site.getsitepackages(),
-        "forwards": started.forwards.forwards if started.forwards else [],
     }
     process = started.process
     timed_out = False

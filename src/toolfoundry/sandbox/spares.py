@@ -14,10 +14,12 @@ import os
 import queue
 import threading
 
-from .boundary import SandboxLimits
+from .boundary import Mounts, SandboxLimits
 from .process import Started, start_sandbox
 
 log = logging.getLogger(__name__)
+# What a spare is started for: its limits and the host directories bound into it (none for the checks).
+Shape = tuple[SandboxLimits, Mounts]
 
 
 def _spares_wanted() -> int:
@@ -31,9 +33,9 @@ class Spares:
 
     def __init__(self, most: int | None = None) -> None:
         self.most = _spares_wanted() if most is None else most
-        self._idle: dict[SandboxLimits, list[Started]] = {}
+        self._idle: dict[Shape, list[Started]] = {}
         self._lock = threading.Lock()
-        self._requests: queue.SimpleQueue[SandboxLimits | Started | None] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[Shape | Started | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._owner = os.getpid()  # a forked child must not use its parent's sandboxes
@@ -42,13 +44,14 @@ class Spares:
         with self._lock:
             return sum(len(started) for started in self._idle.values())
 
-    def take(self, limits: SandboxLimits) -> Started | None:
-        """A started sandbox for these limits, or None (then the caller starts one); asks for a replacement,
-        and for one more when none was ready, so that the spares keep up with the runs."""
+    def take(self, limits: SandboxLimits, mounts: Mounts = ()) -> Started | None:
+        """A started sandbox for these limits and mounts, or None (then the caller starts one); asks for a
+        replacement, and for one more when none was ready, so that the spares keep up with the runs."""
         if self.most <= 0 or self._closed or os.getpid() != self._owner:
             return None
+        shape = (limits, mounts)
         with self._lock:
-            waiting = self._idle[limits] = self._idle.pop(limits, [])  # re-inserted: the order is by last use
+            waiting = self._idle[shape] = self._idle.pop(shape, [])  # re-inserted: the order is by last use
             alive = [started for started in waiting if started.process.poll() is None]
             # One that died while it waited (killed from outside) is never handed out.
             dead = [started for started in waiting if started not in alive]
@@ -63,7 +66,7 @@ class Spares:
         for started in dead:
             started.close()
         for _ in range(1 if ready else 2):
-            self._requests.put(limits)
+            self._requests.put(shape)
         return taken
 
     def retire(self, started: Started) -> None:
@@ -83,7 +86,7 @@ class Spares:
             if self._closed or not self._make_room(request):
                 continue
             try:
-                started = start_sandbox(request)
+                started = start_sandbox(request[0], mounts=request[1])
             except Exception as error:  # a spare is an optimisation: the run starts its own
                 log.debug("could not start a spare sandbox: %s", error)
                 continue
@@ -93,15 +96,15 @@ class Spares:
                     continue
             started.close()
 
-    def _make_room(self, limits: SandboxLimits) -> bool:
-        """True when one more spare for `limits` fits, evicting the oldest spare of other limits if need be."""
+    def _make_room(self, shape: Shape) -> bool:
+        """True when one more spare of `shape` fits, evicting the oldest spare of other shapes if need be."""
         with self._lock:
             if sum(len(started) for started in self._idle.values()) < self.most:
                 return True
-            others = [key for key, started in self._idle.items() if key != limits and started]
+            others = [key for key, started in self._idle.items() if key != shape and started]
             if not others:
                 return False
-            evicted = self._idle[others[0]].pop(0)  # the limits least recently asked for
+            evicted = self._idle[others[0]].pop(0)  # the shape least recently asked for
         evicted.close()
         return True
 

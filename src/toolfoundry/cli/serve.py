@@ -1,0 +1,69 @@
+"""`toolfoundry serve DIR`: the tools in a folder as an MCP server, each call in a sandbox of its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+
+from ..errors import ServeError
+from ..sandbox import sandbox_problem
+from .common import fail, stderr
+
+
+def serve(
+    folder: Annotated[Path, typer.Argument(help="folder of generated tools (what `generate -o` wrote)")],
+    http: Annotated[bool, typer.Option("--http", help="streamable HTTP at http://HOST:PORT/mcp, not stdio")] = False,
+    host: Annotated[str, typer.Option(help="where HTTP listens; not loopback exposes the tools")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port")] = 8000,
+    tool: Annotated[list[str] | None, typer.Option("--tool", help="serve only this tool (repeatable)")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds a call may run", min=0.1)] = 10.0,
+    memory_mb: Annotated[int, typer.Option(help="address space per call, MiB", min=64)] = 1024,
+    processes: Annotated[int, typer.Option(help="processes per call", min=1)] = 32,
+    output_kb: Annotated[int, typer.Option(help="what a call may print, KiB", min=1)] = 1024,
+    concurrency: Annotated[int, typer.Option(help="calls running at once; more wait their turn", min=1)] = max(
+        2, 2 * (os.cpu_count() or 1)
+    ),
+    unsandboxed: Annotated[
+        bool,
+        typer.Option("--unsandboxed", help="call tools in this process, with all its rights and none of the limits"),
+    ] = False,
+) -> None:
+    """Serve the tools in FOLDER over MCP; each call runs in a bubblewrap sandbox with the tool's permissions."""
+    try:
+        from ..serve import InProcessCalls, SandboxedCalls, build_server, limits_for, load_folder, run_http, run_stdio
+    except ImportError as error:
+        raise fail(f"serving needs the MCP SDK ({error}); install it with `pip install 'toolfoundry[mcp]'`") from None
+    try:
+        tools = load_folder(folder, tool or None)
+    except ServeError as error:
+        raise fail(str(error)) from None
+    if unsandboxed:
+        stderr.print("[bold red]WARNING:[/] tools run WITHOUT a sandbox, with this process's rights", highlight=False)
+        calls: InProcessCalls | SandboxedCalls = InProcessCalls()
+    else:
+        if problem := sandbox_problem():
+            raise fail(f"{problem}; nothing is served (--unsandboxed is the explicit, unsafe opt-out)")
+        calls = SandboxedCalls(limits_for(timeout, memory_mb, processes, output_kb))
+    for served in tools:
+        permissions = served.spec.permissions
+        places = [f"{'write' if writable else 'read'} {place}" for _, place, writable in served.mounts]
+        reach = ", ".join([*permissions.network, *places])
+        note = "" if served.status == "verified" else f" [yellow](status: {served.status})[/]"
+        stderr.print(f"serving {served.spec.name}: {reach or 'pure computation'}{note}", highlight=False)
+    server = build_server(tools, calls, concurrency)
+    if http:
+        anyio.run(run_http, server, host, port)
+    else:
+        anyio.run(run_stdio, server)
+
+
+def serve_generated(folder: Path, tools: list[str], arguments: list[str]) -> None:
+    """What a generated `mcp_server.py` runs: `serve` on its own folder and tools, with its command line."""
+    from .app import app
+
+    options = [option for name in tools for option in ("--tool", name)]
+    app(["serve", str(folder), *options, *arguments])

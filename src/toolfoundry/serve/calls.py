@@ -1,0 +1,131 @@
+"""A call to a served tool: arguments checked against its input schema, the function run in a sandbox of its
+own (or in this process, for the explicit opt-out), the result checked against its output type.
+
+What goes back is what an agent can act on: the value; a declared exception's class and message (the spec says
+the tool raises it, so the message is meant for the caller); any other failure by its class alone, since its
+message may carry paths or data from inside.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from ..evidence.types import type_tree
+from ..sandbox import SandboxLimits
+from ..sandbox.call import SandboxCall, call_in_sandbox
+from ..sandbox.harness import normalise, type_problem
+from .catalog import ServedTool
+
+_MESSAGE_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A value, or the text of a tool error."""
+
+    value: Any = None
+    error: str | None = None
+
+
+def limits_for(seconds: float, memory_mb: int, processes: int, output_kb: int) -> SandboxLimits:
+    """Per-call limits: the call's own timer, with the wall clock (sandbox start included) as the backstop."""
+    return SandboxLimits(
+        wall_seconds=seconds + 5,
+        example_seconds=seconds,
+        cpu_seconds=max(1, int(seconds) + 1),
+        memory_bytes=memory_mb * 1024 * 1024,
+        processes=processes,
+        output_bytes=output_kb * 1024,
+    )
+
+
+def argument_problem(tool: ServedTool, arguments: dict[str, Any]) -> str | None:
+    """What is wrong with the arguments, in words an agent can correct its call with, or None."""
+    schema = tool.view.input_schema() | {"additionalProperties": False}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(arguments))
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path)
+    return f"invalid arguments for {tool.spec.name}: {f'{where}: ' if where else ''}{error.message[:300]}"
+
+
+def _judged(tool: ServedTool, record: dict[str, Any], refused: tuple[str, ...] = ()) -> CallOutcome:
+    name = tool.spec.name
+    status = record.get("status")
+    if status == "returned":
+        value = record.get("value")
+        problem = type_problem(value, type_tree(tool.spec.output_type))
+        if problem:
+            expected = tool.spec.output_type
+            return CallOutcome(error=f"{name} returned a value that breaks its output type {expected}: {problem}")
+        return CallOutcome(value=value)
+    if status == "timeout":
+        return CallOutcome(error=f"{name} ran past its time limit and was stopped")
+    exception = str(record.get("exception", "an exception"))
+    if status == "import-error":
+        return CallOutcome(error=f"{name} could not be loaded: importing it raised {exception}")
+    declared = tool.spec.declared_exceptions & set(record.get("mro", [exception]))
+    if declared:
+        return CallOutcome(error=f"{exception}: {str(record.get('message', ''))[:_MESSAGE_CHARS]}")
+    text = f"{name} failed with {exception}"
+    if refused:
+        text += f" (its sandbox refused {', '.join(sorted(set(refused)))}: not in the tool's permissions.network)"
+    return CallOutcome(error=text)
+
+
+class SandboxedCalls:
+    """Each call in a fresh bubblewrap sandbox with the tool's declared permissions."""
+
+    def __init__(self, limits: SandboxLimits) -> None:
+        self.limits = limits
+
+    def call(self, tool: ServedTool, arguments: dict[str, Any]) -> CallOutcome:
+        if problem := argument_problem(tool, arguments):
+            return CallOutcome(error=problem)
+        run: SandboxCall = call_in_sandbox(
+            tool.code, tool.spec.name, arguments, self.limits, tool.mounts, tool.cwd, tool.network
+        )
+        if run.record is None:
+            return CallOutcome(error=f"{tool.spec.name} did not return: {run.ended}")
+        return _judged(tool, run.record, run.refused)
+
+
+class InProcessCalls:
+    """The explicit opt-out (`--unsandboxed`): the module imported here and called in this process, with all
+    of this process's rights. No limits hold; a tool that loops forever holds its worker thread for good."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, Any] = {}
+
+    def _function(self, tool: ServedTool) -> Any:
+        if tool.spec.name not in self._functions:
+            module_spec = importlib.util.spec_from_file_location(f"_toolfoundry_{tool.spec.name}", tool.path)
+            assert module_spec is not None and module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+            self._functions[tool.spec.name] = getattr(module, tool.spec.name)
+        return self._functions[tool.spec.name]
+
+    def call(self, tool: ServedTool, arguments: dict[str, Any]) -> CallOutcome:
+        if problem := argument_problem(tool, arguments):
+            return CallOutcome(error=problem)
+        try:
+            function = self._function(tool)
+        except BaseException as error:
+            return _judged(tool, {"status": "import-error", "exception": type(error).__name__})
+        try:
+            value = function(**json.loads(json.dumps(arguments)))
+        except Exception as error:
+            record = {
+                "status": "raised",
+                "exception": type(error).__name__,
+                "mro": [cls.__name__ for cls in type(error).__mro__],
+                "message": str(error),
+            }
+            return _judged(tool, record)
+        return _judged(tool, {"status": "returned", "value": normalise(value)})

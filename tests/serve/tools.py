@@ -1,0 +1,104 @@
+"""Hand-written tool modules for the serving tests, in the form `generate` writes (code, TOOL_SPEC, status)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from toolfoundry.spec import ToolSpecificationParser
+
+
+def write_tool(folder: Path, spec: dict[str, Any], code: str, status: str = "verified") -> Path:
+    """`<name>.py` with the code and the parsed spec as a literal, as the module target writes it."""
+    parsed = ToolSpecificationParser().parse(spec)
+    literal = repr(parsed.model_dump(mode="json"))
+    path = folder / f"{parsed.name}.py"
+    path.write_text(f"{code.strip()}\n\n\nTOOL_SPEC = {literal}\nTOOL_STATUS = {status!r}\n", encoding="utf-8")
+    return path
+
+
+def tool_folder(folder: Path, web_port: int, files: Path) -> Path:
+    """A folder of tools, each needing one permission (or none): what the serving tests call."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = {"name": "text", "type": "str"}
+    write_tool(
+        folder,
+        {
+            "name": "add",
+            "description": "Add two integers.",
+            "output_type": "int",
+            "idempotent": True,
+            "input_params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+        },
+        "def add(a: int, b: int) -> int:\n    return a + b\n",
+    )
+    write_tool(
+        folder,
+        {
+            "name": "fetch",
+            "description": "The body at a URL.",
+            "output_type": "str",
+            "permissions": {"network": [f"127.0.0.1:{web_port}"]},
+            "input_params": [{"name": "url", "type": "str"}],
+        },
+        "import urllib.request\n\n\ndef fetch(url: str) -> str:\n"
+        "    with urllib.request.urlopen(url, timeout=5) as response:\n        return response.read().decode()\n",
+    )
+    write_tool(
+        folder,
+        {
+            "name": "read_note",
+            "description": "Read a note, or write one to show it cannot.",
+            "output_type": "str",
+            "permissions": {"filesystem": "read", "paths": [str(files)]},
+            "input_params": [{"name": "name", "type": "str"}, {"name": "write", "type": "bool", "default": False}],
+        },
+        "def read_note(name: str, write: bool = False) -> str:\n"
+        "    if write:\n        open(name, 'w').write('changed')\n    return open(name).read()\n",
+    )
+    write_tool(
+        folder,
+        {
+            "name": "write_note",
+            "description": "Write text to a file.",
+            "output_type": "str",
+            "permissions": {"filesystem": "write", "paths": [str(files)]},
+            "input_params": [{"name": "path", "type": "str"}, text],
+        },
+        "def write_note(path: str, text: str) -> str:\n    open(path, 'w').write(text)\n    return path\n",
+    )
+    write_tool(
+        folder,
+        {"name": "spin", "description": "Never return.", "output_type": "int"},
+        "def spin() -> int:\n    while True:\n        pass\n",
+    )
+    write_tool(
+        folder,
+        {
+            "name": "secrets_seen",
+            "description": "Every environment value the tool can see.",
+            "output_type": "list[str]",
+        },
+        "import os\n\n\ndef secrets_seen() -> list[str]:\n    seen = list(os.environ.values())\n"
+        "    for entry in os.listdir('/proc'):\n        try:\n"
+        "            seen.append(open(f'/proc/{entry}/environ', 'rb').read().decode(errors='replace'))\n"
+        "        except OSError:\n            pass\n    return seen\n",
+    )
+    write_tool(
+        folder,
+        {
+            "name": "clamp",
+            "description": "Clamp value to [low, high]; raise ValueError when low > high.",
+            "output_type": "int",
+            "input_params": [
+                {"name": "value", "type": "int"},
+                {"name": "low", "type": "int"},
+                {"name": "high", "type": "int"},
+            ],
+        },
+        "def clamp(value: int, low: int, high: int) -> int:\n"
+        "    if low > high:\n        raise ValueError(f'low {low} is above high {high}')\n"
+        "    if value == 13:\n        raise KeyError(__file__ + ' /home/secret/path')\n"
+        "    return max(low, min(high, value))\n",
+    )
+    return folder
