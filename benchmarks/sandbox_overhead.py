@@ -14,9 +14,7 @@ import subprocess
 import sys
 import time
 
-from toolfoundry.sandbox_start import SPARES
-
-from toolfoundry.sandbox import SandboxLimits, run_in_sandbox, sandbox_problem
+from toolfoundry.sandbox import SPARES, SandboxLimits, run_in_sandbox, sandbox_problem
 
 CODE = "def double(n: int) -> int:\n    return n * 2\n"
 EXAMPLES = [{"index": 0, "input": {"n": 21}, "files": {}}]

@@ -2,7 +2,8 @@
 
 The package reads as the pipeline: spec -> generate (context, prompts, models through the service, extract,
 mend, repair) -> checks (syntax, security, compliance, behaviour in the sandbox) -> output (module, targets)
--> report; library keeps verified tools, batch runs many specs, cli is the command line.
+-> report -> serve (MCP, every call sandboxed); library keeps verified tools, batch runs many specs, cli is
+the command line.
 """
 
 from ._version import __version__
@@ -19,6 +20,7 @@ from .errors import (
     QuotaExhausted,
     RetryableModelError,
     SandboxUnavailable,
+    ServeError,
     SpecError,
     SpecProblem,
     TargetError,
@@ -81,6 +83,7 @@ __all__ = [
     "SandboxRunner",
     "SandboxUnavailable",
     "ScriptedModel",
+    "ServeError",
     "SpecError",
     "SpecProblem",
     "TargetError",

@@ -33,10 +33,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the tools in FOLDER over MCP; each call runs in a bubblewrap sandbox with the tool's permissions."""
-    try:
-        from ..serve import InProcessCalls, SandboxedCalls, build_server, limits_for, load_folder, run_http, run_stdio
-    except ImportError as error:
-        raise fail(f"serving needs the MCP SDK ({error}); install it with `pip install 'toolfoundry[mcp]'`") from None
+    # Imported here: the MCP SDK and its web stack cost every other command a quarter second at start.
+    from ..serve import InProcessCalls, SandboxedCalls, build_server, limits_for, load_folder, run_http, run_stdio
+
     try:
         tools = load_folder(folder, tool or None)
     except ServeError as error:
@@ -59,11 +58,3 @@ def serve(
         anyio.run(run_http, server, host, port)
     else:
         anyio.run(run_stdio, server)
-
-
-def serve_generated(folder: Path, tools: list[str], arguments: list[str]) -> None:
-    """What a generated `mcp_server.py` runs: `serve` on its own folder and tools, with its command line."""
-    from .app import app
-
-    options = [option for name in tools for option in ("--tool", name)]
-    app(["serve", str(folder), *options, *arguments])

@@ -96,12 +96,12 @@ class AllowlistProxy:
             return _answer(client, "400 Bad Request", f"{target!r} names no host and port")
         try:
             upstream = self._connect(host.lower(), port)
-        except PermissionError:
+        except OSError as error:
+            return _answer(client, "502 Bad Gateway", f"{host}:{port} could not be reached: {error.strerror or error}")
+        if upstream is None:
             with self._lock:
                 self.refused.append(f"{host}:{port}")
             return _answer(client, "403 Forbidden", f"{host}:{port} is not in this tool's permissions.network")
-        except OSError as error:
-            return _answer(client, "502 Bad Gateway", f"{host}:{port} could not be reached: {error.strerror or error}")
         self._keep(upstream)
         with contextlib.suppress(OSError):
             if method == "CONNECT":
@@ -115,11 +115,11 @@ class AllowlistProxy:
         threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
         _pump(client, upstream)
 
-    def _connect(self, host: str, port: int) -> socket.socket:
-        """A connection to an allowed host:port, resolved here; PermissionError when it is not allowed."""
+    def _connect(self, host: str, port: int) -> socket.socket | None:
+        """A connection to an allowed host:port, resolved here; None when it is not allowed."""
         exact = (host, port) in self.allowed
         if not exact and ("*", port) not in self.allowed:
-            raise PermissionError(host)
+            return None
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         for family, kind, protocol, _, address in addresses:
             # A wildcard reaches public hosts only; the address checked is the address connected to, so a name
@@ -134,7 +134,7 @@ class AllowlistProxy:
                     raise
                 connection.settimeout(None)
                 return connection
-        raise PermissionError(host)
+        return None
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

@@ -1,6 +1,6 @@
 """Serving generated tools: the tools in a folder (catalog.py, learned without running their code), each call
 in a bubblewrap sandbox with the tool's declared permissions (calls.py, over sandbox.call), behind the official
-MCP SDK's server over stdio or streamable HTTP (server.py). Needs the `mcp` extra."""
+MCP SDK's server over stdio or streamable HTTP (server.py)."""
 
 from __future__ import annotations
 
