@@ -75,6 +75,13 @@ def test_only_declared_hosts_may_use_the_network_whatever_the_tool_type() -> Non
     assert rules("import socket", declared) == []
 
 
+def test_url_quoting_and_status_names_compute_and_need_no_network() -> None:
+    pure = parser.parse({"name": "f", "description": "Build the API URL"})
+    assert rules("import urllib.parse\nfrom urllib.error import HTTPError\nfrom http import HTTPStatus", pure) == []
+    assert rules("import http.client", pure) == ["security/network-not-allowed"]
+    assert rules("from urllib.request import urlopen", pure) == ["security/network-not-allowed"]
+
+
 def test_a_file_tool_by_its_words_gets_no_file_access_unless_it_declares_it() -> None:
     words = parser.parse({"name": "write_file", "description": "Write text to the file at path, a file path"})
     assert words.effective_tool_type.value == "file_manipulation"

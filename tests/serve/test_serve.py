@@ -255,3 +255,39 @@ def test_a_module_edited_after_generation_is_still_confined(tmp_path, web) -> No
     result = run("stdio", {"tools": folder}, None, call("double", {"n": 2}))
     assert result.is_error and "double failed with" in result.content[0].text
     assert not target.exists()
+
+
+def _stdio_calls(folder: Path, options: list[str], calls: list[tuple[str, dict]]) -> list[Any]:
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    async def session_run():
+        arguments = ["-m", "toolfoundry", "serve", str(folder), *options]
+        parameters = StdioServerParameters(command=sys.executable, args=arguments, env=_environment())
+        async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            return [await session.call_tool(name, arguments) for name, arguments in calls]
+
+    return asyncio.run(asyncio.wait_for(session_run(), 120))
+
+
+def test_a_result_larger_than_the_output_limit_is_an_error_that_says_so(tmp_path) -> None:
+    spec = {
+        "name": "big",
+        "description": "A long text.",
+        "output_type": "str",
+        "input_params": [{"name": "n", "type": "int"}],
+    }
+    write_tool(tmp_path, spec, "def big(n: int) -> str:\n    return 'x' * n\n")
+    small, large = _stdio_calls(tmp_path, ["--output-kb", "64"], [("big", {"n": 10}), ("big", {"n": 200_000})])
+    assert small.structured_content == {"result": "x" * 10}
+    assert large.is_error and "did not fit the output limit of 64 KiB" in large.content[0].text
+
+
+def test_the_unsandboxed_opt_out_calls_in_the_servers_process(tmp_path) -> None:
+    spec = {"name": "where", "description": "The process id.", "output_type": "int"}
+    write_tool(tmp_path, spec, "import os\n\n\ndef where() -> int:\n    return os.getpid()\n")
+    (sandboxed,) = _stdio_calls(tmp_path, [], [("where", {})])
+    (in_process,) = _stdio_calls(tmp_path, ["--unsandboxed"], [("where", {})])
+    # Inside its own PID namespace a tool is a low pid; in the server's process it is the server's pid.
+    assert sandboxed.structured_content["result"] < 10 < in_process.structured_content["result"]

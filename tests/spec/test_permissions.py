@@ -19,6 +19,9 @@ def problems_of(raw: dict) -> list[str]:
 def test_nothing_declared_is_pure_computation_whatever_the_words() -> None:
     spec = parser.parse({"name": "fetch_url", "description": "Fetch the HTTP API endpoint URL and write the file"})
     assert (spec.effective_filesystem, spec.effective_network, spec.reaches_outside) == ("none", False, False)
+    assert spec.undeclared_access is not None and "declares no" in spec.undeclared_access
+    declared = parser.parse({"name": "f", "description": "Fetch the API URL", "permissions": {"network": ["a:1"]}})
+    assert declared.undeclared_access is None
 
 
 def test_real_hosts_any_public_host_and_paths_are_accepted() -> None:

@@ -60,6 +60,9 @@ NETWORK_MODULES = frozenset(
         "asyncssh",
     }
 )
+# Parts of network packages that only compute: quoting a URL or naming a status reaches nothing. (The sandbox,
+# not this list, is what keeps a tool off the network.)
+COMPUTING_PARTS = frozenset({"urllib", "urllib.parse", "urllib.error", "http"})
 FORBIDDEN_CALLS = {
     "eval": "runs arbitrary code",
     "exec": "runs arbitrary code",

@@ -12,6 +12,7 @@ import sys
 from ..spec import ToolSpec
 from .findings import Finding
 from .policy import (
+    COMPUTING_PARTS,
     FILE_MODULES,
     FILE_READ_CALLS,
     FILE_WRITE_CALLS,
@@ -40,7 +41,7 @@ class _PolicyVisitor(ast.NodeVisitor):
         top = module.split(".")[0]
         if top in FORBIDDEN_MODULES:
             self._flag(node, "forbidden-import", f"`{module}` may not be imported by a generated tool")
-        elif top in NETWORK_MODULES and not self.network:
+        elif top in NETWORK_MODULES and module not in COMPUTING_PARTS and not self.network:
             self._flag(
                 node,
                 "network-not-allowed",

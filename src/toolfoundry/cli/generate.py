@@ -88,6 +88,9 @@ def generate(
 ) -> None:
     """Generate a checked tool module and report for every spec."""
     tool_specs = load_specs(specs)
+    for spec in tool_specs:
+        if note := spec.undeclared_access:
+            stderr.print(f"[yellow]note:[/] {note} (declare `permissions:` if it must)", highlight=False)
     try:
         targets = check_targets(target or ["module"], tool_specs)
     except TargetError as error:

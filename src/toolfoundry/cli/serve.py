@@ -10,7 +10,7 @@ import anyio
 import typer
 
 from ..errors import ServeError
-from ..sandbox import sandbox_problem
+from ..sandbox import is_loopback, sandbox_problem
 from .common import fail, stderr
 
 
@@ -54,6 +54,8 @@ def serve(
         note = "" if served.status == "verified" else f" [yellow](status: {served.status})[/]"
         stderr.print(f"serving {served.spec.name}: {reach or 'pure computation'}{note}", highlight=False)
     server = build_server(tools, calls, concurrency)
+    if http and not is_loopback(host):
+        stderr.print(f"[bold yellow]warning:[/] {host} is not loopback: anyone who reaches it can call these tools")
     if http:
         anyio.run(run_http, server, host, port)
     else:

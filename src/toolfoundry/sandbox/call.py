@@ -79,6 +79,8 @@ def call_in_sandbox(
         ended = f"the call was stopped at its wall-clock limit of {limits.wall_seconds:g}s"
     elif run.exit_code and run.exit_code < 0:
         ended = f"the call was killed by signal {-run.exit_code} (a CPU, memory or file-size limit)"
+    elif run.exit_code == 0:
+        ended = f"its result did not fit the output limit of {limits.output_bytes // 1024} KiB"
     else:
         ended = f"the sandbox exited with status {run.exit_code} before the call returned"
     return SandboxCall(record, ended, run.seconds, tuple(proxy.refused) if proxy else ())

@@ -205,6 +205,17 @@ class ToolSpec(BaseModel):
         return self.permissions.filesystem != "none" or bool(self.permissions.network)
 
     @property
+    def undeclared_access(self) -> str | None:
+        """A note when the spec reads like a file or API tool but declares no such access (nothing is granted
+        for it: the note says how to declare what the tool needs), else None."""
+        kind = self.effective_tool_type
+        if kind is ToolType.FILE_MANIPULATION and self.permissions.filesystem == "none":
+            return f"{self.name} reads like a file tool but declares no file access, so its code may not open files"
+        if kind is ToolType.API_CALLER and not self.permissions.network:
+            return f"{self.name} reads like an API caller but declares no hosts, so its code may not use the network"
+        return None
+
+    @property
     def display_title(self) -> str:
         """The title an agent's user sees: the spec's, or the name in words (`word_count` -> "Word count")."""
         return self.title or self.name.replace("_", " ").strip().capitalize()
