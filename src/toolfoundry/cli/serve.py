@@ -8,6 +8,7 @@ from typing import Annotated
 
 import anyio
 import typer
+from rich.markup import escape
 
 from ..errors import ServeError
 from ..sandbox import is_loopback, sandbox_problem
@@ -18,7 +19,7 @@ def serve(
     folder: Annotated[Path, typer.Argument(help="folder of generated tools (what `generate -o` wrote)")],
     http: Annotated[bool, typer.Option("--http", help="streamable HTTP at http://HOST:PORT/mcp, not stdio")] = False,
     host: Annotated[str, typer.Option(help="where HTTP listens; not loopback exposes the tools")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port")] = 8000,
+    port: Annotated[int, typer.Option(help="HTTP port", min=1, max=65535)] = 8000,
     tool: Annotated[list[str] | None, typer.Option("--tool", help="serve only this tool (repeatable)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds a call may run", min=0.1)] = 10.0,
     memory_mb: Annotated[int, typer.Option(help="address space per call, MiB", min=64)] = 1024,
@@ -52,10 +53,11 @@ def serve(
         places = [f"{'write' if writable else 'read'} {place}" for _, place, writable in served.mounts]
         reach = ", ".join([*permissions.network, *places])
         note = "" if served.status == "verified" else f" [yellow](status: {served.status})[/]"
-        stderr.print(f"serving {served.spec.name}: {reach or 'pure computation'}{note}", highlight=False)
+        stderr.print(f"serving {served.spec.name}: {escape(reach) or 'pure computation'}{note}", highlight=False)
     server = build_server(tools, calls, concurrency)
     if http and not is_loopback(host):
-        stderr.print(f"[bold yellow]warning:[/] {host} is not loopback: anyone who reaches it can call these tools")
+        warning = f"{escape(host)} is not loopback: anyone who reaches it can call these tools"
+        stderr.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if http:
         anyio.run(run_http, server, host, port)
     else:

@@ -7,7 +7,9 @@ address space, CPU seconds, open files, file size, output size, and process coun
 machine offers one, process.py; the process rlimit otherwise). Declared loopback hosts are relayed in and
 nothing else is reachable (network.py). Inside, harness.py (standard library only) runs the job and reports
 each result behind a nonce. Each run gets a sandbox of its own, started ahead where it can be (spares.py);
-run.py hands it the job. Generated code never runs unsandboxed unless the caller opts out by name.
+run.py hands it the job. A served call (call.py) gets the same sandbox with its tool's declared directories
+bound in and its declared hosts reachable through an allowlisting proxy in the parent (proxy.py). Generated
+code never runs unsandboxed unless the caller opts out by name.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ def split_host_port(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+def pump(source: socket.socket, target: socket.socket) -> None:
+    """Copy one direction of a connection until it ends, then end the other side's writing."""
     with contextlib.suppress(OSError):
         while chunk := source.recv(65536):
             target.sendall(chunk)
@@ -71,8 +72,8 @@ class PortForwards:
                     inside.close()
                     continue
                 self._connections += [inside, outside]
-                threading.Thread(target=_pump, args=(inside, outside), daemon=True).start()
-                threading.Thread(target=_pump, args=(outside, inside), daemon=True).start()
+                threading.Thread(target=pump, args=(inside, outside), daemon=True).start()
+                threading.Thread(target=pump, args=(outside, inside), daemon=True).start()
 
     def close(self) -> None:
         for item in self._listeners + self._connections:

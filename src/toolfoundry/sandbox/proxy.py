@@ -19,20 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .network import split_host_port
+from .network import pump, split_host_port
 
 _HEAD_BYTES = 64 * 1024  # a request head longer than this is refused
 _CONNECT_SECONDS = 10.0
 # Hop-by-hop headers a forwarding proxy must not pass on; the upstream connection closes after one response.
 _HOP_BY_HOP = {b"connection", b"proxy-connection", b"keep-alive", b"proxy-authorization", b"te", b"upgrade"}
-
-
-def _pump(source: socket.socket, target: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while chunk := source.recv(65536):
-            target.sendall(chunk)
-    with contextlib.suppress(OSError):
-        target.shutdown(socket.SHUT_WR)
 
 
 def _answer(client: socket.socket, status: str, text: str) -> None:
@@ -112,8 +104,8 @@ class AllowlistProxy:
                 kept = [line for line in headers if line.split(b":", 1)[0].strip().lower() not in _HOP_BY_HOP]
                 first = f"{method} {path} {version}".encode("latin-1")
                 upstream.sendall(b"\r\n".join([first, *kept, b"Connection: close", b"", rest]))
-        threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
-        _pump(client, upstream)
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        pump(client, upstream)
 
     def _connect(self, host: str, port: int) -> socket.socket | None:
         """A connection to an allowed host:port, resolved here; None when it is not allowed."""

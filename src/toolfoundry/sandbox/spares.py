@@ -28,8 +28,9 @@ def _spares_wanted() -> int:
 
 
 class Spares:
-    """Sandboxes started ahead, per set of limits. Each take asks for a replacement, so the number kept grows
-    to the number of runs at once (up to `most`); `TOOLFOUNDRY_SANDBOX_SPARES=0` turns this off."""
+    """Sandboxes started ahead, per shape (limits and bound directories). Each take asks for a replacement, so
+    the number kept grows to the number of runs at once (up to `most`); `TOOLFOUNDRY_SANDBOX_SPARES=0` turns
+    this off."""
 
     def __init__(self, most: int | None = None) -> None:
         self.most = _spares_wanted() if most is None else most

@@ -94,7 +94,7 @@ def _mounts(spec: ToolSpec, folder: Path, path: Path) -> Mounts:
         host = inside.resolve()
         if not host.is_dir():
             raise ServeError(f"{path}: permissions.paths names {written!r}, which is not an existing directory")
-        for place in {str(inside), str(host)}:
+        for place in dict.fromkeys([str(inside), str(host)]):  # as written first: the working directory
             if place == "/" or any(place == root or place.startswith(root + "/") for root in _NEVER_BOUND):
                 raise ServeError(f"{path}: permissions.paths names {written!r}; {place} is never bound into a sandbox")
             mounts.append((str(host), place, spec.permissions.filesystem == "write"))
