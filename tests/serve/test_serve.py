@@ -291,3 +291,37 @@ def test_the_unsandboxed_opt_out_calls_in_the_servers_process(tmp_path) -> None:
     (in_process,) = _stdio_calls(tmp_path, ["--unsandboxed"], [("where", {})])
     # Inside its own PID namespace a tool is a low pid; in the server's process it is the server's pid.
     assert sandboxed.structured_content["result"] < 10 < in_process.structured_content["result"]
+
+
+def test_https_goes_through_the_proxy_with_connect_and_tls_end_to_end(tmp_path) -> None:
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    spec = {
+        "name": "fetch_tls",
+        "description": "The body at an https URL, trusting the given CA.",
+        "output_type": "str",
+        "permissions": {"network": [f"localhost:{port}"]},
+        "input_params": [{"name": "url", "type": "str"}, {"name": "ca", "type": "str"}],
+    }
+    code = (
+        "import ssl\nimport urllib.request\n\n\ndef fetch_tls(url: str, ca: str) -> str:\n"
+        "    context = ssl.create_default_context(cadata=ca)\n"
+        "    with urllib.request.urlopen(url, timeout=5, context=context) as response:\n"
+        "        return response.read().decode()\n"
+    )
+    write_tool(tmp_path, spec, code)
+    ca = authority.cert_pem.bytes().decode()
+    (result,) = _stdio_calls(tmp_path, [], [("fetch_tls", {"url": f"https://localhost:{port}/secure", "ca": ca})])
+    server.shutdown()
+    # The certificate was checked inside the sandbox for "localhost": the proxy carried TLS, it did not end it.
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content == {"result": "hello from /secure"}
