@@ -159,6 +159,10 @@ def test_a_read_tool_cannot_write_its_path_and_a_write_tool_cannot_write_outside
     transport, place, http_url_factory
 ) -> None:
     files, outside = place["files"], place["root"] / f"outside-{transport}.txt"
+    # A link inside the tool's folder to a host file outside it: binds are mounts, so the link leads nowhere.
+    target, link = place["root"] / f"target-{transport}.txt", files / f"link-{transport}"
+    target.write_text("original")
+    link.symlink_to(target)
 
     async def work(session):
         return [
@@ -166,15 +170,18 @@ def test_a_read_tool_cannot_write_its_path_and_a_write_tool_cannot_write_outside
             await session.call_tool("read_note", {"name": "note.txt", "write": True}),
             await session.call_tool("write_note", {"path": str(files / f"{transport}.txt"), "text": "kept"}),
             await session.call_tool("write_note", {"path": str(outside), "text": "lost"}),
+            await session.call_tool("write_note", {"path": str(link), "text": "through the link"}),
         ]
 
-    read, forbidden_write, inside, elsewhere = run(transport, place, http_url_factory, work)
+    read, forbidden_write, inside, elsewhere, through_link = run(transport, place, http_url_factory, work)
     assert read.structured_content == {"result": "the note"}
     assert forbidden_write.is_error and (files / "note.txt").read_text() == "the note"
     assert not inside.is_error and (files / f"{transport}.txt").read_text() == "kept"
     # The write went to the sandbox's own empty file system (or failed): never to the host.
     assert not outside.exists()
     assert elsewhere.is_error or elsewhere.structured_content == {"result": str(outside)}
+    # Either the write fails or it lands in the sandbox's own /tmp, where the link's target path now leads.
+    assert target.read_text() == "original", through_link
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -182,16 +189,15 @@ def test_a_call_that_loops_forever_is_stopped_while_the_server_answers_others(
     transport, place, http_url_factory
 ) -> None:
     async def work(session):
-        began = time.monotonic()
         spinning = asyncio.create_task(session.call_tool("spin", {}))
         await asyncio.sleep(0.2)
         quick = await session.call_tool("add", {"a": 2, "b": 3})
-        answered_after = time.monotonic() - began
-        return quick, answered_after, await spinning
+        # Answered while the endless call still held its sandbox: calls do not wait for one another.
+        still_spinning = not spinning.done()
+        return quick, still_spinning, await spinning
 
-    quick, answered_after, spun = run(transport, place, http_url_factory, work)
-    assert quick.structured_content == {"result": 5}
-    assert answered_after < 2  # the add was answered while spin still ran (its limit is 2 s)
+    quick, still_spinning, spun = run(transport, place, http_url_factory, work)
+    assert quick.structured_content == {"result": 5} and still_spinning
     assert spun.is_error and "ran past its time limit and was stopped" in spun.content[0].text
 
 
@@ -282,6 +288,15 @@ def test_a_result_larger_than_the_output_limit_is_an_error_that_says_so(tmp_path
     small, large = _stdio_calls(tmp_path, ["--output-kb", "64"], [("big", {"n": 10}), ("big", {"n": 200_000})])
     assert small.structured_content == {"result": "x" * 10}
     assert large.is_error and "did not fit the output limit of 64 KiB" in large.content[0].text
+
+
+def test_a_memory_bomb_fails_at_the_calls_limit_and_the_next_call_is_answered(tmp_path) -> None:
+    spec = {"name": "hog", "description": "Take memory.", "output_type": "int"}
+    spec["input_params"] = [{"name": "mb", "type": "int"}]
+    write_tool(tmp_path, spec, "def hog(mb: int) -> int:\n    return len(bytearray(mb * 1024 * 1024))\n")
+    bomb, small = _stdio_calls(tmp_path, ["--memory-mb", "256"], [("hog", {"mb": 4096}), ("hog", {"mb": 1})])
+    assert bomb.is_error and bomb.content[0].text == "hog failed with MemoryError"
+    assert small.structured_content == {"result": 1024 * 1024}
 
 
 def test_the_unsandboxed_opt_out_calls_in_the_servers_process(tmp_path) -> None:
