@@ -53,7 +53,9 @@ def serve(
         places = [f"{'write' if writable else 'read'} {place}" for _, place, writable in served.mounts]
         reach = ", ".join([*permissions.network, *places])
         note = "" if served.status == "verified" else f" [yellow](status: {served.status})[/]"
-        stderr.print(f"serving {served.spec.name}: {escape(reach) or 'pure computation'}{note}", highlight=False)
+        if not reach and permissions.filesystem != "none":
+            reach = f"{permissions.filesystem} files, but no paths declared: only an empty folder of its own"
+        stderr.print(f"serving {served.spec.name}: {escape(reach or 'pure computation')}{note}", highlight=False)
     server = build_server(tools, calls, concurrency)
     if http and not is_loopback(host):
         warning = f"{escape(host)} is not loopback: anyone who reaches it can call these tools"
