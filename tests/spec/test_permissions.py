@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from toolfoundry.errors import SpecError
@@ -70,3 +72,11 @@ def test_title_and_idempotence_are_optional_and_the_title_has_a_default() -> Non
     told = parser.parse({"name": "f", "description": "d", "title": "Count words", "idempotent": True})
     assert (plain.display_title, plain.idempotent) == ("Word count", None)
     assert (told.display_title, told.idempotent) == ("Count words", True)
+
+
+def test_fields_added_later_leave_an_older_specs_hash_as_it_was() -> None:
+    (spec,) = parser.parse_file(Path(__file__).parents[2] / "examples" / "specs" / "slugify.yaml")
+    # The hash toolfoundry gave this spec before `title`, `idempotent` and `paths` existed: caches, the library
+    # and --resume recognise it still.
+    assert spec.spec_hash() == "7af20dc247893a21"
+    assert spec.model_copy(update={"title": "Slug"}).spec_hash() != spec.spec_hash()

@@ -240,7 +240,15 @@ class ToolSpec(BaseModel):
 
     def spec_hash(self) -> str:
         """A stable hash of the whole spec, for reports, caches and libraries."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        # Fields added later count only when given, so a spec written before them keeps its hash: its cached
+        # replies, library entry and finished tools (--resume) are still recognised.
+        for key in ("title", "idempotent"):
+            if data[key] is None:
+                del data[key]
+        if not data["permissions"]["paths"]:
+            del data["permissions"]["paths"]
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
