@@ -1,8 +1,11 @@
 """What many tests share: small specs and replies, the sandbox marker, scripted-model and spec files, a fake
-clock, and a wait on a condition (never a fixed sleep)."""
+clock, a wait on a condition (never a fixed sleep), and a small web server on loopback."""
 
 from __future__ import annotations
 
+import http.server
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -120,3 +123,27 @@ def until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def web_server(
+    answer: Callable[[http.server.BaseHTTPRequestHandler], bytes], tls: ssl.SSLContext | None = None
+) -> http.server.ThreadingHTTPServer:
+    """A quiet HTTP (or, with `tls`, HTTPS) server on a free loopback port, answering every GET with
+    `answer(request)`; the caller shuts it down."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = answer(self)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import requires_sandbox
+from tests.helpers import requires_sandbox, web_server
 from toolfoundry.checks import CodeValidator
 from toolfoundry.checks.behaviour import SandboxRunner, values_match
 from toolfoundry.sandbox import SandboxLimits
@@ -128,23 +128,9 @@ def test_the_unsafe_opt_out_runs_without_a_sandbox_and_says_so() -> None:
 
 @requires_sandbox
 def test_a_declared_loopback_port_is_reachable_and_nothing_else() -> None:
-    import http.server
     import socket
-    import threading
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = web_server(lambda request: b'{"ok": true}')
     undeclared = socket.socket()
     undeclared.bind(("127.0.0.1", 0))
     undeclared.listen(1)

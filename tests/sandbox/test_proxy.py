@@ -4,32 +4,18 @@ and a wildcard that never reaches loopback."""
 from __future__ import annotations
 
 import http.client
-import http.server
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import web_server
 from toolfoundry.sandbox.proxy import AllowlistProxy
-
-
-class _Echo(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = f"{self.path} {self.headers.get('Connection')}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 @pytest.fixture
 def web():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = web_server(lambda request: f"{request.path} {request.headers.get('Connection')}".encode())
     yield server.server_address[1]
     server.shutdown()
 

@@ -7,9 +7,9 @@ import asyncio
 import http.server
 import os
 import socket
+import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import requires_sandbox
+from tests.helpers import requires_sandbox, web_server
 from tests.serve.tools import tool_folder, write_tool
 
 pytestmark = requires_sandbox
@@ -26,20 +26,8 @@ SECRET = "sk-test-served-tools-never-see-this-1234"
 TRANSPORTS = ["stdio", "http"]
 
 
-class _Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"hello from " + self.path.encode())
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def _web_server() -> http.server.ThreadingHTTPServer:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def _web_server(tls: ssl.SSLContext | None = None) -> http.server.ThreadingHTTPServer:
+    return web_server(lambda request: b"hello from " + request.path.encode(), tls)
 
 
 @pytest.fixture(scope="module")
@@ -309,16 +297,12 @@ def test_the_unsandboxed_opt_out_calls_in_the_servers_process(tmp_path) -> None:
 
 
 def test_https_goes_through_the_proxy_with_connect_and_tls_end_to_end(tmp_path) -> None:
-    import ssl
-
     import trustme
 
     authority = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("localhost").configure_cert(context)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _web_server(context)
     port = server.server_address[1]
     spec = {
         "name": "fetch_tls",

@@ -15,7 +15,6 @@ from typing import Any
 
 import jsonschema
 
-from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits
 from ..sandbox.call import SandboxCall, call_in_sandbox
 from ..sandbox.harness import normalise, type_problem
@@ -46,8 +45,7 @@ def limits_for(seconds: float, memory_mb: int, processes: int, output_kb: int) -
 
 def argument_problem(tool: ServedTool, arguments: dict[str, Any]) -> str | None:
     """What is wrong with the arguments, in words an agent can correct its call with, or None."""
-    schema = tool.view.input_schema() | {"additionalProperties": False}
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(arguments))
+    error = jsonschema.exceptions.best_match(tool.arguments_validator.iter_errors(arguments))
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path)
@@ -59,7 +57,7 @@ def _judged(tool: ServedTool, record: dict[str, Any], refused: tuple[str, ...] =
     status = record.get("status")
     if status == "returned":
         value = record.get("value")
-        problem = type_problem(value, type_tree(tool.spec.output_type))
+        problem = type_problem(value, tool.returns)
         if problem:
             expected = tool.spec.output_type
             return CallOutcome(error=f"{name} returned a value that breaks its output type {expected}: {problem}")

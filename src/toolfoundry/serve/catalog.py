@@ -9,13 +9,17 @@ code is read once, when the server starts; each call runs that text in a sandbox
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from ..errors import ServeError, SpecError, TargetError, UnparsableCode
+from ..evidence.types import type_tree
 from ..output.targets import TARGETS, ToolView, tool_view
 from ..safe_ast import limit_problem, parse_module
 from ..sandbox.boundary import Mounts
@@ -46,6 +50,16 @@ class ServedTool:
     @property
     def network(self) -> tuple[str, ...]:
         return tuple(self.spec.permissions.network)
+
+    # Built once per tool, not once per call: every call checks its arguments and its result against these.
+    @functools.cached_property
+    def arguments_validator(self) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator(self.view.input_schema() | {"additionalProperties": False})
+
+    @functools.cached_property
+    def returns(self) -> list[Any]:
+        """The output type as the tree the harness's type check reads."""
+        return type_tree(self.spec.output_type)
 
 
 def _literal(tree: ast.Module, name: str, path: Path) -> Any:
