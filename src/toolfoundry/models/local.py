@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError, ModelError
 from .base import ChatModel, Completion, CompletionRequest, Usage
+from .build_check import ensure_runs_here
 from .embedded import EMBEDDED, SMOLLM2, EmbeddedModel, model_file
 
 GGUF_MAGIC = b"GGUF"
@@ -135,6 +136,7 @@ class LocalModel(ChatModel):
         # the full one.
         embedded = embedded_model(target)
         self.prompt_style = embedded.prompt_style if embedded else "full"
+        ensure_runs_here(self.path, self.name)  # a build that kills its process is found in a child, once
         self._llama = _load(self.path, context_window)
         self._lock = threading.Lock()
         self._formatter = self._make_formatter()
