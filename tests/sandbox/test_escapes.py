@@ -317,3 +317,30 @@ def test_signalling_the_parent_process_reaches_only_the_sandbox(victim) -> None:
     assert victim.poll() is None
     assert os.getppid() == parent
     assert run.exit_code == 0
+
+
+def test_children_share_one_memory_limit_for_the_whole_run() -> None:
+    """Each process alone stays under the run's 512 MiB, three of them together do not: the memory cgroup
+    ends it (RLIMIT_AS alone let four children of 400 MB add 1.6 GB to the host)."""
+    from toolfoundry.sandbox.process import ProcessCgroup
+
+    probe = ProcessCgroup(4, LIMITS.memory_bytes)
+    held, probe_memory = probe.memory is not None, probe.memory
+    probe.close()
+    if not held:
+        pytest.skip("no writable memory cgroup here: each process is bounded alone (RLIMIT_AS)")
+    assert probe_memory is not None and not probe_memory.exists()
+    _run, result = attack(
+        "import os, time\n"
+        "children = []\n"
+        "for _ in range(3):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        block = b'x' * (300 * 1024 * 1024)\n"
+        "        time.sleep(1)\n"
+        "        os._exit(0)\n"
+        "    children.append(pid)\n"
+        "return [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]"
+    )
+    # The kernel kills what it must inside the cgroup: a child (its status says so) or the run itself.
+    assert result is None or result["status"] != "returned" or result["value"] != [0, 0, 0], result

@@ -73,7 +73,8 @@ def test_the_spec_beside_a_module_wins_over_its_literal_and_relative_paths_mean_
         "permissions: {filesystem: read, paths: [data]}\n"
     )
     (tool,) = load_folder(tmp_path)
-    assert tool.network == () and tool.mounts == ((str(tmp_path / "data"), str(tmp_path / "data"), False),)
+    (bind,) = tool.mounts
+    assert tool.network == () and (bind.host, bind.inside, bind.writable) == (str(tmp_path / "data"),) * 2 + (False,)
     assert tool.cwd == str(tmp_path / "data") and tool.status == "verified"
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,12 +88,50 @@ def _system_binds() -> list[str]:
     return arguments
 
 
-# Host directories bound in for a served tool: (path on the host, path inside, writable).
-Mounts = tuple[tuple[str, str, bool], ...]
+_OPEN_DIRECTORY = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _bind(source: str, target: str, writable: bool) -> list[str]:
-    return ["--bind" if writable else "--ro-bind", source, target]
+def open_directory(path: str) -> int:
+    """An O_PATH descriptor of the directory at `path` (absolute and normalised, as Path.resolve gives it),
+    opened one component at a time with O_NOFOLLOW: a link anywhere on the way is refused (OSError), never
+    followed."""
+    descriptor = os.open("/", _OPEN_DIRECTORY)
+    try:
+        for part in Path(path).parts[1:]:
+            child = os.open(part, _OPEN_DIRECTORY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = child
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+@dataclass(frozen=True)
+class Bind:
+    """A host directory bound into a served tool's sandbox, read-only unless `writable`.
+
+    Bound by the descriptor opened when it was checked (`--bind-fd`), never by its path looked up again: bwrap
+    resolves the path at every start, so a link a write tool swapped in between two calls would otherwise take
+    the next sandbox anywhere on the host. bwrap compares the mounted directory with the descriptor and dies
+    rather than mount anything else. The descriptor lives as long as this object."""
+
+    host: str  # the directory on the host, as checked
+    inside: str  # where the sandbox sees it
+    writable: bool
+    fd: int
+
+    @classmethod
+    def open(cls, host: str, inside: str, writable: bool) -> Bind:
+        bind = cls(host, inside, writable, open_directory(host))
+        weakref.finalize(bind, os.close, bind.fd)
+        return bind
+
+    def arguments(self) -> list[str]:
+        return ["--bind-fd" if self.writable else "--ro-bind-fd", str(self.fd), self.inside]
+
+
+Mounts = tuple[Bind, ...]
 
 
 def bwrap_command(sandbox_dir: Path, limits: SandboxLimits, mounts: Mounts = ()) -> list[str]:
@@ -152,7 +191,7 @@ def bwrap_command(sandbox_dir: Path, limits: SandboxLimits, mounts: Mounts = ())
         "--ro-bind",
         str(sandbox_dir),
         "/sandbox",
-        *[argument for source, target, writable in mounts for argument in _bind(source, target, writable)],
+        *[argument for bind in mounts for argument in bind.arguments()],
         # bwrap's own root is an unbounded tmpfs: read-only, so /job and /tmp are the only writable places.
         "--remount-ro",
         "/",

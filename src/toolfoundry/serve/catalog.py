@@ -22,8 +22,9 @@ from ..errors import ServeError, SpecError, TargetError, UnparsableCode
 from ..evidence.types import type_tree
 from ..output.targets import TARGETS, ToolView, tool_view
 from ..safe_ast import limit_problem, parse_module
-from ..sandbox.boundary import Mounts
+from ..sandbox.boundary import Bind, Mounts
 from ..spec import ToolSpec, ToolSpecificationParser
+from .confinement import confinement_problems
 
 # Directories no tool may have bound in: the whole host, or the kernel's and the sandbox's own.
 _NEVER_BOUND = ("/proc", "/sys", "/dev", "/job", "/sandbox")
@@ -44,7 +45,7 @@ class ServedTool:
     code: str
     path: Path
     status: str  # TOOL_STATUS, or "unknown"
-    mounts: Mounts  # declared directories: (host path, path inside, writable)
+    mounts: Mounts  # declared directories, each bound by the descriptor opened when it was checked
     cwd: str | None  # the first declared directory: relative paths in a call mean the same as for the checks
 
     @property
@@ -100,7 +101,7 @@ def _spec_of(path: Path, tree: ast.Module) -> ToolSpec:
 
 
 def _mounts(spec: ToolSpec, folder: Path, path: Path) -> Mounts:
-    mounts: list[tuple[str, str, bool]] = []
+    mounts: list[Bind] = []
     for written in spec.permissions.paths:
         inside = Path(os.path.expanduser(written))
         inside = inside if inside.is_absolute() else folder / inside
@@ -111,7 +112,10 @@ def _mounts(spec: ToolSpec, folder: Path, path: Path) -> Mounts:
         for place in dict.fromkeys([str(inside), str(host)]):  # as written first: the working directory
             if place == "/" or any(place == root or place.startswith(root + "/") for root in _NEVER_BOUND):
                 raise ServeError(f"{path}: permissions.paths names {written!r}; {place} is never bound into a sandbox")
-            mounts.append((str(host), place, spec.permissions.filesystem == "write"))
+            try:
+                mounts.append(Bind.open(str(host), place, spec.permissions.filesystem == "write"))
+            except OSError as error:  # it changed since resolve(): a link now stands on the way
+                raise ServeError(f"{path}: permissions.paths names {written!r}; {host}: {error.strerror}") from None
     return tuple(mounts)
 
 
@@ -135,12 +139,14 @@ def load_tool(path: Path) -> ServedTool:
         raise ServeError(f"{path}: {error}") from None
     status = _literal(tree, "TOOL_STATUS", path)
     mounts = _mounts(spec, path.parent, path)
-    cwd = mounts[0][1] if mounts else None
+    cwd = mounts[0].inside if mounts else None
     return ServedTool(spec, view, code, path, status if isinstance(status, str) else "unknown", mounts, cwd)
 
 
-def load_folder(folder: Path, only: list[str] | None = None) -> list[ServedTool]:
-    """Every tool in `folder` (or those named in `only`); ServeError when there is none or one is unusable."""
+def load_folder(folder: Path, only: list[str] | None = None, writable_tools: bool = False) -> list[ServedTool]:
+    """Every tool in `folder` (or those named in `only`); ServeError when there is none, one is unusable, or
+    their directories would let one reach past its permissions (serve/confinement.py; `writable_tools` is the
+    opt-out for tools that may write their own folder)."""
     if not folder.is_dir():
         raise ServeError(f"{folder}: not a folder")
     wrappers = _wrapper_patterns()
@@ -156,4 +162,7 @@ def load_folder(folder: Path, only: list[str] | None = None) -> list[ServedTool]
         modules = [path for path in modules if path.stem in only]
     if not modules:
         raise ServeError(f"{folder}: holds no tool modules (<name>.py with a TOOL_SPEC, as `generate` writes them)")
-    return [load_tool(path) for path in modules]
+    tools = [load_tool(path) for path in modules]
+    if problems := confinement_problems(folder, tools, writable_tools):
+        raise ServeError("\n".join(problems))
+    return tools

@@ -1,0 +1,67 @@
+"""What the tools of one folder may touch, checked together before anything is served.
+
+Each tool's directories are bound by descriptor (sandbox.boundary.Bind), so a link swapped in later leads
+nowhere. Two more rules close what a single tool's check cannot see:
+
+- No declared directory lies inside a directory some tool may write (its own or another's). A write tool could
+  rename the inner one away and leave a link in its place between two calls; bound by descriptor that link is
+  harmless, but a rule that needs no such argument is the one to keep. Declaring the outer directory for both
+  tools, or keeping them side by side, says the same thing without nesting.
+- Nothing a tool may write holds the tools folder, a module or spec being served, or the Python that serves
+  them: a write tool with `paths: ["."]` could otherwise rewrite its own TOOL_SPEC (or site-packages) and be
+  served with wider permissions, or run on the host, after the next restart. `--unsafe-writable-tools` is the
+  named opt-out, for a folder whose tools are meant to edit it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .catalog import ServedTool
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _protected(folder: Path, tools: list[ServedTool]) -> dict[str, str]:
+    """Host paths no tool may write, each with what it is (for the message)."""
+    places = {os.path.realpath(folder): "the tools folder"}
+    for tool in tools:
+        places[os.path.realpath(tool.path)] = f"the module {tool.path.name}"
+        for suffix in (".yaml", ".yml", ".json"):
+            spec = tool.path.with_suffix(suffix)
+            if spec.is_file():
+                places[os.path.realpath(spec)] = f"the spec {spec.name}"
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        places.setdefault(os.path.realpath(prefix), "the Python installation that serves the tools")
+    return places
+
+
+def confinement_problems(folder: Path, tools: list[ServedTool], writable_tools: bool = False) -> list[str]:
+    """Every way the tools' declared directories would let one tool reach past its permissions; [] when none."""
+    problems: list[str] = []
+    writable = [(tool, bind.host) for tool in tools for bind in tool.mounts if bind.writable]
+    for tool in tools:
+        for bind in tool.mounts:
+            for writer, outer in writable:
+                if bind.host != outer and _inside(bind.host, outer):
+                    problems.append(
+                        f"{tool.path}: permissions.paths binds {bind.host}, which lies inside {outer}, a directory "
+                        f"{writer.spec.name} may write: declare {outer} itself, or keep the two side by side"
+                    )
+    if not writable_tools:
+        for writer, outer in writable:
+            for place, what in _protected(folder, tools).items():
+                python = what.startswith("the Python")
+                if _inside(place, outer) or (python and _inside(outer, place)):
+                    problems.append(
+                        f"{writer.path}: may write {outer}, which holds {what} ({place}): a tool could rewrite "
+                        "its own code or permissions; declare a folder of its own (--unsafe-writable-tools "
+                        "allows it)"
+                    )
+    return list(dict.fromkeys(problems))
