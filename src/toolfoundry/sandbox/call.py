@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import SandboxUnavailable
 from .boundary import Mounts, SandboxLimits, sandbox_problem
-from .network import PortForwards, is_loopback, split_host_port
+from .network import PortForwards, is_loopback, private_folder, split_host_port
 from .process import start_sandbox
 from .proxy import AllowlistProxy
 from .run import run_job
@@ -51,13 +51,22 @@ def call_in_sandbox(
     folder = Path(started.folder.name) / "sandbox"  # bound at /sandbox: sockets made now appear inside
     # Declared loopback hosts are also relayed at their own address, for code that opens sockets itself.
     loopback = [value for value in network if is_loopback(split_host_port(value)[0])]
-    relays = PortForwards(loopback, folder) if loopback else None
-    proxy = AllowlistProxy(network, folder / "proxy.sock") if network else None
+    relays: PortForwards | None = None
+    try:
+        relays = PortForwards(loopback, folder) if loopback else None
+        # The proxy's socket sits in a folder only the server's uid can enter: the sandbox's processes are that
+        # uid seen from outside (its user namespace maps uid 65534 to it); other local users are not.
+        proxy = AllowlistProxy(network, private_folder(folder, "proxy") / "proxy.sock") if network else None
+    except BaseException:
+        if relays is not None:
+            relays.close()
+        SPARES.retire(started)  # run_job, which retires it, never got it
+        raise
     environ: dict[str, str] = {}
     forwards = list(relays.forwards) if relays else []
     if proxy is not None:
         port = _proxy_port([split_host_port(value) for value in loopback])
-        forwards.append({"host": "127.0.0.1", "port": port, "socket": "/sandbox/proxy.sock"})
+        forwards.append({"host": "127.0.0.1", "port": port, "socket": "/sandbox/proxy/proxy.sock"})
         url = f"http://127.0.0.1:{port}"
         environ = {name: url for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
     job = {
