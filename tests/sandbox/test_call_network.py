@@ -150,3 +150,57 @@ def test_a_sandboxed_tool_reaches_its_sockets_in_folders_only_its_uid_may_enter(
     call = call_in_sandbox(MODES, "modes", {"port": web}, SandboxLimits(), network=(f"127.0.0.1:{web}",))
     assert call.record is not None and call.record.get("status") == "returned", call.record
     assert call.record["value"] == [["0o700", "0o600", "0o700", "0o600"], "ok /proxied", "ok /relayed"]
+
+
+# A tool that opens its declared loopback host through the raw relay many more times than the sandbox has
+# descriptors (64), holding none of them: the relay inside must give each connection's sockets back.
+RAW = """
+import socket
+
+
+def raw(port: int, times: int) -> int:
+    answered = 0
+    for _ in range(times):
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as client:
+            client.sendall(b"GET /raw HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n")
+            answered += b"ok /raw" in b"".join(iter(lambda: client.recv(65536), b""))
+    return answered
+"""
+
+
+@requires_sandbox
+def test_the_relay_inside_gives_back_each_connections_descriptors(web) -> None:
+    limits = SandboxLimits(open_files=64)
+    call = call_in_sandbox(RAW, "raw", {"port": web, "times": 150}, limits, network=(f"127.0.0.1:{web}",))
+    assert call.record is not None and call.record.get("value") == 150, call.record
+
+
+# A tool that holds connections open until the sandbox runs out of descriptors (the relay's accept fails
+# first or the tool's own socket does), lets them all go, then asks once more.
+HOARD = """
+import socket
+
+
+def hoard(port: int) -> str:
+    held = []
+    for _ in range(60):
+        try:
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+        except OSError:
+            break
+    for client in held:
+        client.close()
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as client:
+        client.sendall(b"GET /after HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n")
+        try:
+            return b"".join(iter(lambda: client.recv(65536), b"")).decode().rsplit("\\n", 1)[-1]
+        except TimeoutError:
+            return "no answer: the relay stopped"
+"""
+
+
+@requires_sandbox
+def test_the_relay_inside_outlives_running_out_of_descriptors(web) -> None:
+    limits = SandboxLimits(open_files=32)
+    call = call_in_sandbox(HOARD, "hoard", {"port": web}, limits, network=(f"127.0.0.1:{web}",))
+    assert call.record is not None and call.record.get("value") == "ok /after", call.record

@@ -87,30 +87,49 @@ def _pump(source, target):
     import socket
 
     try:
-        while True:
-            chunk = source.recv(65536)
-            if not chunk:
-                break
+        while chunk := source.recv(65536):
             target.sendall(chunk)
         target.shutdown(socket.SHUT_WR)
     except OSError:
         pass
 
 
+def _splice(inside, outside):
+    import threading  # both ways, then both sockets closed: descriptors are few in here (64)
+
+    try:
+        back = threading.Thread(target=_pump, args=(outside, inside), daemon=True)
+        back.start()
+        _pump(inside, outside)
+        back.join()
+    finally:  # a thread that could not start (the process limit counts threads) drops this connection only
+        inside.close()
+        outside.close()
+
+
 def _relay(listener, path):
     import socket
     import threading
+    import time
 
     while True:
-        inside, _ = listener.accept()
+        try:
+            inside, _ = listener.accept()
+        except OSError:  # out of descriptors for now: the connections being relayed will free some
+            time.sleep(0.05)
+            continue
         outside = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             outside.connect(path)
         except OSError:
             inside.close()
+            outside.close()
             continue
-        threading.Thread(target=_pump, args=(inside, outside), daemon=True).start()
-        threading.Thread(target=_pump, args=(outside, inside), daemon=True).start()
+        try:
+            threading.Thread(target=_splice, args=(inside, outside), daemon=True).start()
+        except RuntimeError:
+            inside.close()
+            outside.close()
 
 
 def open_forwards(forwards):
@@ -262,15 +281,8 @@ def main():
         module = load_candidate(job["code"])
         function = getattr(module, job["function"])
     except BaseException as error:  # any failure to import is a result, not a crash
-        emit(
-            nonce,
-            {
-                "index": -1,
-                "status": "import-error",
-                "exception": type(error).__name__,
-                "traceback": short_traceback(error, job["code"]),
-            },
-        )
+        record = {"index": -1, "status": "import-error", "exception": type(error).__name__}
+        emit(nonce, record | {"traceback": short_traceback(error, job["code"])})
         return
     for example in job["examples"]:
         # A served call runs in the first directory its tool declares; an example in a folder of its own.
