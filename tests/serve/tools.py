@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,4 +102,27 @@ def tool_folder(folder: Path, web_port: int, files: Path) -> Path:
         "    if value == 13:\n        raise KeyError(__file__ + ' /home/secret/path')\n"
         "    return max(low, min(high, value))\n",
     )
+    return folder
+
+
+def unencodable_tool_folder(folder: Path, files: Path) -> Path:
+    """`add`; `lone` and `listing`, which return what JSON cannot carry (a lone surrogate, and the name of a
+    file that is not UTF-8 as os.listdir gives it: `files` gets one); `kind`, the type names its ints arrive as."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files.mkdir(parents=True, exist_ok=True)
+    (files / "ok.txt").write_text("x")
+    (files / os.fsdecode(b"caf\xe9.txt")).write_text("x")  # Latin-1, as an old archive might hold it
+    add = {"name": "add", "description": "Add two integers.", "output_type": "int"}
+    add["input_params"] = [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}]
+    write_tool(folder, add, "def add(a: int, b: int) -> int:\n    return a + b\n")
+    lone = {"name": "lone", "description": "A lone surrogate.", "output_type": "str"}
+    write_tool(folder, lone, "def lone() -> str:\n    return '\\ud800'\n")
+    listing = {"name": "listing", "description": "The names in the files folder.", "output_type": "list[str]"}
+    listing["permissions"] = {"filesystem": "read", "paths": [str(files)]}
+    code = f"import os\n\n\ndef listing() -> list[str]:\n    return sorted(os.listdir({str(files)!r}))\n"
+    write_tool(folder, listing, code)
+    kind = {"name": "kind", "description": "The type names of n and of the items of ns.", "output_type": "list[str]"}
+    kind["input_params"] = [{"name": "n", "type": "int"}, {"name": "ns", "type": "list[int]"}]
+    code = "def kind(n: int, ns: list[int]) -> list[str]:\n    return [type(value).__name__ for value in [n, *ns]]\n"
+    write_tool(folder, kind, code)
     return folder

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import ServeError
-from ..sandbox import is_loopback, sandbox_problem
+from ..sandbox import is_loopback, memory_cgroup_available, sandbox_problem
 from .common import fail, stderr
 
 
@@ -20,9 +20,17 @@ def serve(
     http: Annotated[bool, typer.Option("--http", help="streamable HTTP at http://HOST:PORT/mcp, not stdio")] = False,
     host: Annotated[str, typer.Option(help="where HTTP listens; not loopback exposes the tools")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port", min=1, max=65535)] = 8000,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="a Host header HTTP also answers, as clients send it (NAME:PORT, NAME:* for any port); "
+            "HOST:PORT always, and localhost's names on loopback (repeatable)",
+        ),
+    ] = None,
     tool: Annotated[list[str] | None, typer.Option("--tool", help="serve only this tool (repeatable)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds a call may run", min=0.1)] = 10.0,
-    memory_mb: Annotated[int, typer.Option(help="address space per call, MiB", min=64)] = 1024,
+    memory_mb: Annotated[int, typer.Option(help="memory per call, all its processes together, MiB", min=64)] = 1024,
     processes: Annotated[int, typer.Option(help="processes per call", min=1)] = 32,
     output_kb: Annotated[int, typer.Option(help="what a call may print, KiB", min=1)] = 1024,
     concurrency: Annotated[int, typer.Option(help="calls running at once; more wait their turn", min=1)] = max(
@@ -32,13 +40,23 @@ def serve(
         bool,
         typer.Option("--unsandboxed", help="call tools in this process, with all its rights and none of the limits"),
     ] = False,
+    unsafe_writable_tools: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-writable-tools",
+            help="let a write tool's paths hold the tools folder, their specs or this Python: a tool could then "
+            "rewrite its own code and permissions",
+        ),
+    ] = False,
 ) -> None:
     """Serve the tools in FOLDER over MCP; each call runs in a bubblewrap sandbox with the tool's permissions."""
     # Imported here: the MCP SDK and its web stack cost every other command a quarter second at start.
     from ..serve import InProcessCalls, SandboxedCalls, build_server, limits_for, load_folder, run_http, run_stdio
 
+    if bad := [value for value in allowed_host or [] if not value or "/" in value or value != value.strip()]:
+        raise fail(f"--allowed-host takes a Host header's value (NAME:PORT), not {bad[0]!r}")
     try:
-        tools = load_folder(folder, tool or None)
+        tools = load_folder(folder, tool or None, writable_tools=unsafe_writable_tools)
     except ServeError as error:
         raise fail(str(error)) from None
     if unsandboxed:
@@ -48,9 +66,12 @@ def serve(
         if problem := sandbox_problem():
             raise fail(f"{problem}; nothing is served (--unsandboxed is the explicit, unsafe opt-out)")
         calls = SandboxedCalls(limits_for(timeout, memory_mb, processes, output_kb))
+        if not memory_cgroup_available():
+            note = "no writable memory cgroup here: --memory-mb bounds each process of a call, not all together"
+            stderr.print(f"[yellow]note:[/] {note}", highlight=False)
     for served in tools:
         permissions = served.spec.permissions
-        places = [f"{'write' if writable else 'read'} {place}" for _, place, writable in served.mounts]
+        places = [f"{'write' if bind.writable else 'read'} {bind.inside}" for bind in served.mounts]
         reach = ", ".join([*permissions.network, *places])
         note = "" if served.status == "verified" else f" [yellow](status: {served.status})[/]"
         if not reach and permissions.filesystem != "none":
@@ -60,7 +81,11 @@ def serve(
     if http and not is_loopback(host):
         warning = f"{escape(host)} is not loopback: anyone who reaches it can call these tools"
         stderr.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    if http and host.strip("[]") in ("0.0.0.0", "::") and not allowed_host:
+        # DNS-rebinding protection answers only Host headers it knows; on every address, those are unknown.
+        note = f"only requests to localhost or {escape(host)} are answered; name others with --allowed-host NAME:{port}"
+        stderr.print(f"[yellow]note:[/] {note}", highlight=False)
     if http:
-        anyio.run(run_http, server, host, port)
+        anyio.run(run_http, server, host, port, tuple(allowed_host or ()))
     else:
         anyio.run(run_stdio, server)

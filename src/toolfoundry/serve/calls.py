@@ -1,5 +1,6 @@
-"""A call to a served tool: arguments checked against its input schema, the function run in a sandbox of its
-own (or in this process, for the explicit opt-out), the result checked against its output type.
+"""A call to a served tool: arguments checked against its input schema (and a whole float made an int where
+the type says int), the function run in a sandbox of its own (or in this process, for the explicit opt-out),
+the result checked against its output type.
 
 What goes back is what an agent can act on: the value; a declared exception's class and message (the spec says
 the tool raises it, so the message is meant for the caller); any other failure by its class alone, since its
@@ -8,6 +9,7 @@ message may carry paths or data from inside.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from ..evidence.types import TypeTree, type_tree
 from ..sandbox import SandboxLimits
 from ..sandbox.call import SandboxCall, call_in_sandbox
 from ..sandbox.harness import normalise, type_problem
@@ -52,6 +55,53 @@ def argument_problem(tool: ServedTool, arguments: dict[str, Any]) -> str | None:
     return f"invalid arguments for {tool.spec.name}: {f'{where}: ' if where else ''}{error.message[:300]}"
 
 
+_CONTAINERS = {"list": list, "tuple*": list, "set": list, "tuple": list, "dict": dict}  # as JSON carries them
+
+
+@functools.lru_cache(maxsize=1024)
+def _tree(expression: str) -> TypeTree:
+    return type_tree(expression)
+
+
+def _wants_int(value: float, tree: TypeTree) -> bool:
+    kind = tree[0]
+    return kind == "int" or (kind == "literal" and any(type(option) is int and option == value for option in tree[1]))
+
+
+def _integral(value: Any, tree: TypeTree) -> Any:
+    """`value` with each whole float that stands where `tree` asks for an int made that int."""
+    kind = tree[0]
+    if isinstance(value, float):
+        if not value.is_integer():
+            return value
+        members = tree[1] if kind == "union" else [tree]
+        if any(member[0] in ("float", "any") for member in members):  # it takes a float as it came
+            return value
+        return int(value) if any(_wants_int(value, member) for member in members) else value
+    if kind == "union":
+        shaped = [member for member in tree[1] if isinstance(value, _CONTAINERS.get(member[0], ()))]
+        return _integral(value, shaped[0]) if len(shaped) == 1 else value  # two could take it: left alone
+    if kind in ("list", "tuple*", "set") and isinstance(value, list):
+        return [_integral(item, tree[1]) for item in value]
+    if kind == "tuple" and isinstance(value, list):
+        return [_integral(item, member) for item, member in zip(value, tree[1], strict=False)] + value[len(tree[1]) :]
+    if kind == "dict" and isinstance(value, dict):  # JSON's keys are strings: only the values can be ints
+        return {key: _integral(item, tree[2]) for key, item in value.items()}
+    return value
+
+
+def as_declared(tool: ServedTool, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Checked arguments with `1.0` made `1` wherever a parameter's type says int (in `list[int]`,
+    `dict[str, int]`, `int | None` too). JSON Schema, so the argument check, counts 1.0 as an integer, and
+    JSON does not tell 1.0 from 1; converted rather than refused, so the tool gets the int its type promises
+    (`range(n)` fails on a float). Floats where the type says float are left as they came."""
+    declared = {param.name: param.type for param in tool.spec.input_params}
+    return {
+        name: _integral(value, _tree(declared[name])) if name in declared else value
+        for name, value in arguments.items()
+    }
+
+
 def _judged(tool: ServedTool, record: dict[str, Any], refused: tuple[str, ...] = ()) -> CallOutcome:
     name = tool.spec.name
     status = record.get("status")
@@ -85,6 +135,7 @@ class SandboxedCalls:
     def call(self, tool: ServedTool, arguments: dict[str, Any]) -> CallOutcome:
         if problem := argument_problem(tool, arguments):
             return CallOutcome(error=problem)
+        arguments = as_declared(tool, arguments)
         run: SandboxCall = call_in_sandbox(
             tool.code, tool.spec.name, arguments, self.limits, tool.mounts, tool.cwd, tool.network
         )
@@ -112,6 +163,7 @@ class InProcessCalls:
     def call(self, tool: ServedTool, arguments: dict[str, Any]) -> CallOutcome:
         if problem := argument_problem(tool, arguments):
             return CallOutcome(error=problem)
+        arguments = as_declared(tool, arguments)
         try:
             function = self._function(tool)
         except BaseException as error:
