@@ -29,7 +29,7 @@ from tests.helpers import (
 )
 from toolfoundry.batch import BatchRunner
 from toolfoundry.errors import ConfigError
-from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder, fallback
+from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder, repair
 from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
 from toolfoundry.service import LLMService
@@ -211,14 +211,14 @@ def test_a_scripted_file_with_a_bare_mapping_says_what_it_must_hold(tmp_path: Pa
 def test_an_unexpected_error_ends_only_its_own_tool_and_the_console_shows_no_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_extract = fallback.extract_code
+    real_extract = repair.extract_code
 
     def extract_with_a_bug(reply: str, function_name: str | None = None):
         if function_name == "double":
             raise RuntimeError("a bug of ours, in one tool")
         return real_extract(reply, function_name)
 
-    monkeypatch.setattr(fallback, "extract_code", extract_with_a_bug)
+    monkeypatch.setattr(repair, "extract_code", extract_with_a_bug)
     specs = write_specs(tmp_path / "specs", SLUG_SPEC, DOUBLE_SPEC)
     model = scripted_model(tmp_path / "replies.yaml", {"slugify": [GOOD_SLUGIFY], "double": [GOOD_DOUBLE]})
     out = tmp_path / "tools"

@@ -7,12 +7,12 @@ import pytest
 from tests.helpers import GOOD_SLUGIFY, requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel, ToolDesignerAgent
 from toolfoundry.errors import ModelError, SpecError
-from toolfoundry.generate import FallbackPolicy, RunHooks
+from toolfoundry.generate import RepairPolicy, RunHooks
 from toolfoundry.models.base import CompletionRequest
 from toolfoundry.service import LLMService
 
 pytestmark = requires_sandbox
-POLICY = FallbackPolicy(rounds=2, samples_per_round=2)
+POLICY = RepairPolicy(rounds=2, samples_per_round=2)
 WRONG = '```python\ndef slugify(text: str) -> str:\n    """S."""\n    return text.upper()\n```'
 HALF_RIGHT = (
     '```python\ndef slugify(text: str) -> str:\n    """S."""\n    return text.lower().replace(\' \', \'-\')\n```'
@@ -62,7 +62,7 @@ def test_the_best_candidate_is_kept_when_none_passes(slug_spec) -> None:
 
 def test_sampling_stops_at_the_first_verified_candidate(slug_spec) -> None:
     model = ScriptedModel([WRONG, GOOD_SLUGIFY, WRONG])
-    tool = generate(slug_spec, model, policy=FallbackPolicy(rounds=1, samples_per_round=3))
+    tool = generate(slug_spec, model, policy=RepairPolicy(rounds=1, samples_per_round=3))
     assert tool.status == "verified" and len(model.requests) == 2
     temperatures = [request.temperature for request in model.requests]
     assert temperatures[0] == 0.0 and temperatures[1] > 0  # later samples explore
@@ -120,7 +120,7 @@ def test_a_prefill_is_sent_to_models_that_continue_replies(slug_spec) -> None:
 
 def test_a_policy_without_prefill_sends_none(slug_spec) -> None:
     model = ScriptedModel([GOOD_SLUGIFY], supports_prefill=True)
-    tool = generate(slug_spec, model, policy=FallbackPolicy(rounds=1, samples_per_round=2, prefill=False))
+    tool = generate(slug_spec, model, policy=RepairPolicy(rounds=1, samples_per_round=2, prefill=False))
     assert [request.prefill for request in model.requests] == [""]
     assert tool.status == "verified" and tool.report.attempts[0].strategy == "free"
 
@@ -170,4 +170,4 @@ def test_a_batch_lends_a_generation_its_observer_and_call_slots_without_changing
     hooks = RunHooks(on_attempt=lambda tool, attempt: seen.append((tool, attempt.number)), call_slots=slots)
     tool = asyncio.run(generator.generate_code(slug_spec, hooks))
     assert tool.status == "verified" and seen == [("slugify", 1)]
-    assert not hasattr(generator.fallback_manager, "observer") and not hasattr(generator.llm_service, "call_slots")
+    assert not hasattr(generator.repair_loop, "observer") and not hasattr(generator.llm_service, "call_slots")

@@ -14,11 +14,11 @@ from tests.helpers import requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel
 from toolfoundry.checks.bandit_check import check_bandit
 from toolfoundry.checks.policy import FORBIDDEN_MODULES
-from toolfoundry.generate import FallbackPolicy, GeneratedTool, mend
+from toolfoundry.generate import GeneratedTool, RepairPolicy, mend
 from toolfoundry.safe_ast import AST_LOCK, parses
 from toolfoundry.spec import ToolSpec, ToolSpecificationParser
 
-ONE_CALL = FallbackPolicy(rounds=1, samples_per_round=1)
+ONE_CALL = RepairPolicy(rounds=1, samples_per_round=1)
 SPEC = ToolSpecificationParser().parse(
     {
         "name": "slugify",

@@ -109,7 +109,7 @@ def test_library_tools_change_the_prompt_of_a_similar_spec(library) -> None:
     assert after.context_builder.build_context(spec).example_names[0] == "reverse_words"
     from toolfoundry.generate import FallbackPolicy
 
-    after.fallback_manager.policy = FallbackPolicy(rounds=1, samples_per_round=1)
+    after.repair_loop.policy = FallbackPolicy(rounds=1, samples_per_round=1)
     after.generate_code_sync(spec)
     prompt = model.requests[0].messages[-1].content
     assert (

@@ -67,6 +67,12 @@ class ValidationResult(BaseModel):
         return not self.blocking_findings and not self.failed_examples and not self.probe_failures
 
     @property
+    def usable(self) -> bool:
+        """Worth shipping, if only as unverified: the code parses, is safe by policy and meets the signature
+        (whatever its examples did)."""
+        return all(self.passed(check) for check in ("extract", "syntax", "security", "compliance"))
+
+    @property
     def verified(self) -> bool:
         """Every check passed: every one of the spec's examples (shown and held back) and every probe."""
         return (

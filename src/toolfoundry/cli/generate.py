@@ -15,7 +15,7 @@ import typer
 from ..batch import BatchRunner
 from ..errors import ConfigError, TargetError
 from ..evidence import DEFAULT_PROBES, EvidencePolicy
-from ..generate import FallbackPolicy, LLMCodeGenerator, PromptStyle
+from ..generate import LLMCodeGenerator, PromptStyle, RepairPolicy
 from ..library import ToolLibrary, default_library_path
 from ..models import DEFAULT_MODEL
 from ..models.prices import load_price_overrides
@@ -101,7 +101,7 @@ def generate(
         generator = LLMCodeGenerator.create(
             model=model,
             fallback_models=tuple(fallback_model or ()),
-            policy=FallbackPolicy(rounds=rounds, samples_per_round=samples),
+            policy=RepairPolicy(rounds=rounds, samples_per_round=samples),
             runner=example_runner(unsafe_no_sandbox),
             evidence=evidence_policy(probes, probe_seed, show_all_examples, agreeing, spec_tests),
             prompt_style=prompt_style.value if prompt_style else None,

@@ -6,10 +6,15 @@ from __future__ import annotations
 from .agent import ToolDesignerAgent, save_tool
 from .context import Context, ContextBuilder
 from .extract import extract_code
-from .fallback import FallbackManager, FallbackPolicy, RunHooks
 from .generator import GeneratedTool, LLMCodeGenerator
 from .mend import mend
 from .prompting import PROMPT_STYLES, PROMPT_VERSION, Prompt, PromptBuilder, PromptStyle
+from .repair import RepairLoop, RepairPolicy, RunHooks
+
+# The seed named the repair loop FallbackManager, and the README and users' code build FallbackPolicy: the same
+# classes under those names, so code written to them keeps working ("fallback" elsewhere means switching models).
+FallbackManager = RepairLoop
+FallbackPolicy = RepairPolicy
 
 __all__ = [
     "PROMPT_STYLES",
@@ -23,6 +28,8 @@ __all__ = [
     "Prompt",
     "PromptBuilder",
     "PromptStyle",
+    "RepairLoop",
+    "RepairPolicy",
     "RunHooks",
     "ToolDesignerAgent",
     "extract_code",

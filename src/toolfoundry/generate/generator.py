@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .._version import __version__
 from ..checks import CodeValidator, ExampleRunner, SandboxRunner
 from ..errors import ConfigError
-from ..evidence import Evidence, EvidencePolicy, SpecTestEvidence
+from ..evidence import EvidencePolicy
 from ..library import ToolLibrary, retrieval_pool
 from ..models import DEFAULT_MODEL, ChatModel, load_model
 from ..models.prices import Price
@@ -18,8 +18,8 @@ from ..report import Status, TokenTotals, ToolReport
 from ..service import LLMService, ProviderLimits, ResponseCache, total_cost
 from ..spec import ToolSpec
 from .context import Context, ContextBuilder
-from .fallback import FallbackManager, FallbackOutcome, FallbackPolicy, RunHooks
 from .prompting import PromptBuilder
+from .repair import RepairLoop, RepairPolicy, RunHooks
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class GeneratedTool:
 
 
 class LLMCodeGenerator:
-    """Orchestrates context, prompts, the model chain, checks, fallbacks and injection for one spec."""
+    """Orchestrates context, prompts, the model chain, checks, the repair loop and injection for one spec."""
 
     def __init__(
         self,
@@ -44,7 +44,7 @@ class LLMCodeGenerator:
         context_builder: ContextBuilder,
         code_validator: CodeValidator,
         implementation_injector: ImplementationInjector,
-        fallback_manager: FallbackManager,
+        repair_loop: RepairLoop,
         models: list[ChatModel],
         library: ToolLibrary | None = None,
         fresh: bool = False,
@@ -56,7 +56,7 @@ class LLMCodeGenerator:
         self.context_builder = context_builder
         self.code_validator = code_validator
         self.implementation_injector = implementation_injector
-        self.fallback_manager = fallback_manager
+        self.repair_loop = repair_loop
         self.models = models
         self.library = library  # verified tools: reused on a spec-hash match, and every new one added
         self.fresh = fresh  # generate even when the library holds the spec
@@ -66,7 +66,7 @@ class LLMCodeGenerator:
         cls,
         model: str | ChatModel = DEFAULT_MODEL,
         fallback_models: tuple[str | ChatModel, ...] = (),
-        policy: FallbackPolicy | None = None,
+        policy: RepairPolicy | None = None,
         runner: ExampleRunner | None = None,
         *,
         evidence: EvidencePolicy | None = None,
@@ -107,7 +107,7 @@ class LLMCodeGenerator:
             ),
             code_validator=validator,
             implementation_injector=ImplementationInjector(),
-            fallback_manager=FallbackManager(service, prompts, validator, policy),
+            repair_loop=RepairLoop(service, prompts, validator, policy),
             models=chain,
             library=library,
             fresh=fresh,
@@ -124,31 +124,22 @@ class LLMCodeGenerator:
         # The compact prompt carries no context; an empty one keeps the report from naming tools it never saw.
         compact = self.prompt_builder.style == "compact"
         context = Context(sections=[]) if compact else self.context_builder.build_context(spec)
-        outcome = await self.fallback_manager.run(spec, context, self.models, hooks)
-        best = outcome.best
-        if best is None:
-            status: Status = "stub"
-            reason = outcome.stop_reason
-            implementation = stub_code(spec, reason)
-        else:
-            status = "verified" if outcome.verified else "unverified"
-            reason = outcome.unverified_reason
-            if outcome.budget_stop and status != "verified":
-                reason = f"{reason}; {outcome.budget_stop}"
-            implementation = best.code
+        outcome = await self.repair_loop.run(spec, context, self.models, hooks)
+        verdict, kept = outcome.verdict(), outcome.kept
+        implementation = kept.code if kept else stub_code(spec, verdict.reason)
         report = ToolReport(
             tool=spec.name,
-            status=status,
-            reason=reason,
+            status=verdict.status,
+            reason=verdict.reason,
             spec_hash=spec.spec_hash(),
             model=self.models[0].name,
             models_used=sorted({attempt.model for attempt in outcome.attempts}),
-            chosen_attempt=best.attempt if best else None,
+            chosen_attempt=kept.attempt if kept else None,
             attempts=outcome.attempts,
-            findings=best.result.findings if best else [],
-            examples=best.result.behaviour.outcomes if best else [],
-            examples_ran=best.result.behaviour.ran if best else False,
-            evidence=self._evidence(outcome),
+            findings=kept.result.findings if kept else [],
+            examples=kept.result.behaviour.outcomes if kept else [],
+            examples_ran=kept.result.behaviour.ran if kept else False,
+            evidence=outcome.evidence(),
             spec_tests_call=outcome.tests_call,
             tokens=TokenTotals(
                 prompt=sum(call.prompt_tokens for call in outcome.calls if not call.cached),
@@ -163,11 +154,11 @@ class LLMCodeGenerator:
                 "tokens": context.tokens,
                 "budget": context.budget,
             },
-            sandbox=best.result.behaviour.limits if best else {},
+            sandbox=kept.result.behaviour.limits if kept else {},
             toolfoundry_version=__version__,
             prompt_version=self.prompt_builder.version,
         )
-        if status == "verified" and self.library is not None:
+        if verdict.status == "verified" and self.library is not None:
             stored = await asyncio.to_thread(
                 self.library.add,
                 spec,
@@ -184,36 +175,12 @@ class LLMCodeGenerator:
             self.implementation_injector.inject,
             implementation,
             spec,
-            status=status,
-            reason=reason,
+            status=verdict.status,
+            reason=verdict.reason,
             model=", ".join(report.models_used),
             evidence=report.evidence_line,
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
-
-    def _evidence(self, outcome: FallbackOutcome) -> Evidence:
-        if outcome.best is None:
-            return Evidence(spec_tests_note=outcome.tests_note, policy=self.code_validator.evidence.describe())
-        tally = outcome.tally
-        tests = [
-            SpecTestEvidence(
-                call=test.call,
-                expected=test.expected,
-                got=test.got,
-                passed=test.passed,
-                standing=tally.standing(test.index, final=True),
-                passed_by=tally.passes.get(test.index, 0),
-                failed_by=tally.fails.get(test.index, 0),
-            )
-            for test in outcome.best.result.behaviour.test_outcomes
-        ]
-        return outcome.best.result.evidence().model_copy(
-            update={
-                "agreement": outcome.agreement.describe() if outcome.agreement else "",
-                "spec_tests": tests,
-                "spec_tests_note": outcome.tests_note,
-            }
-        )
 
     async def _from_library(self, spec: ToolSpec, started: float) -> GeneratedTool | None:
         """The stored tool for this exact spec, if its checks still pass today; no model call."""

@@ -1,19 +1,25 @@
-"""What the repair loop has so far and ends with: every candidate, the one kept, and whether it is verified.
+"""What the repair loop has so far and ends with: every attempt and candidate, the best one, and its verdict.
 
-Verified takes three things: the kept candidate passed every check (examples shown and held back, probes);
+The loop records what happens here (an attempt, the spec-derived tests, a budget stop, the end) and reads back
+only what steers it; the generator reads the verdict, the kept candidate and the evidence, nothing else.
+
+Verified takes three things: the best candidate passed every check (examples shown and held back, probes);
 it fails no spec-derived test that counts against it (evidence/weighing.py); and enough candidates that
-pass everything agree on the probes (evidence/agreement.py). The kept candidate is, among those that pass
+pass everything agree on the probes (evidence/agreement.py). The best candidate is, among those that pass
 everything, the first of the largest agreeing group; otherwise the best by its checks and trusted tests.
+Its code is kept (written out) only when it is usable; otherwise the tool is a stub.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..checks import ExampleOutcome, ValidationResult
-from ..evidence import Agreement, agreement
+from ..errors import BudgetExceeded
+from ..evidence import Agreement, Evidence, EvidencePolicy, SpecTestEvidence, agreement
 from ..evidence.weighing import SpecTestTally
-from ..report import AttemptRecord
+from ..report import AttemptRecord, Status
 from ..spec import Example
 
 
@@ -25,42 +31,120 @@ class Candidate:
     model: str
 
 
-def usable(result: ValidationResult) -> bool:
-    """Code worth shipping as unverified: parses, is safe by policy and meets the signature."""
-    return (
-        result.passed("extract")
-        and result.passed("syntax")
-        and result.passed("security")
-        and result.passed("compliance")
-    )
+@dataclass(frozen=True)
+class Verdict:
+    status: Status  # verified, unverified or stub
+    reason: str  # why the tool is not verified; empty when it is
 
 
 @dataclass
-class FallbackOutcome:
-    """What the loop ends with: the kept candidate (None means stub), every attempt, and why it stopped."""
+class RepairOutcome:
+    """Everything the loop recorded for one spec. Only `policy` is given; the rest is written by the record_*
+    methods and finish(), so what a field holds has one writer."""
 
-    best: Candidate | None
-    attempts: list[AttemptRecord] = field(default_factory=list)
-    stop_reason: str = ""
-    budget_stop: str = ""  # set when a budget ended the loop early, for the report's reason
-    min_agreeing: int = 1  # candidates that must pass everything and agree before the kept one is verified
-    candidates: list[Candidate] = field(default_factory=list)
-    tests: list[Example] = field(default_factory=list)  # spec-derived, run on every candidate
-    tests_note: str = ""  # why there are none, when there are none
-    tests_call: AttemptRecord | None = None  # the call that asked for them (not a code attempt)
-    tally: SpecTestTally = field(default_factory=SpecTestTally)
-    agreement: Agreement | None = None  # among the candidates that pass everything, once there are two
-    final: bool = False  # the attempts are over: undecided tests now count as suspect
+    policy: EvidencePolicy = field(default_factory=EvidencePolicy)
+    attempts: list[AttemptRecord] = field(default_factory=list, init=False)
+    candidates: list[Candidate] = field(default_factory=list, init=False)
+    best: Candidate | None = field(default=None, init=False)  # chosen again whenever a candidate comes or it ends
+    tests: list[Example] = field(default_factory=list, init=False)  # spec-derived, run on every later candidate
+    tests_note: str = field(default="", init=False)  # why there are none, when there are none
+    tests_call: AttemptRecord | None = field(default=None, init=False)  # the call that asked (not a code attempt)
+    tally: SpecTestTally = field(default_factory=SpecTestTally, init=False)
+    agreement: Agreement | None = field(default=None, init=False)  # among those that pass everything, from two
+    budget_stop: str = field(default="", init=False)  # a budget ended the loop early: said in any reason
+    final: bool = field(default=False, init=False)  # the attempts are over: undecided tests count as suspect
 
-    def keep(self, candidate: Candidate) -> None:
+    def record_tests(self, note: str, tests: Sequence[Example] = (), call: AttemptRecord | None = None) -> None:
+        """The spec-derived tests (none: `note` says why) and the call that asked for them, if one did."""
+        self.tests, self.tests_note, self.tests_call = list(tests), note, call
+
+    def record_attempt(self, attempt: AttemptRecord, candidate: Candidate | None) -> None:
+        """One code call and, when its reply held code, the candidate it made; the best is chosen again."""
+        self.attempts.append(attempt)
+        if candidate is None:
+            return
         self.candidates.append(candidate)
         if candidate.result.behaviour.ran:
             self.tally.record(candidate.result.behaviour.test_outcomes)
         self._choose()
 
+    def record_budget_stop(self, error: BudgetExceeded) -> None:
+        self.budget_stop = f"stopped early: {error}"
+
     def finish(self) -> None:
+        """The attempts are over: undecided tests now count as suspect, which can change the best."""
         self.final = True
         self._choose()
+
+    @property
+    def kept(self) -> Candidate | None:
+        """The candidate whose code is written out: the best, unless it is unsafe or non-compliant (a stub then).
+        An unusable best still steers the loop: its findings are what a repair prompt quotes."""
+        return self.best if self.best is not None and self.best.result.usable else None
+
+    def verdict(self) -> Verdict:
+        """The tool's status and the report's reason, once finished. A budget stop is named in any reason."""
+        if self.kept is None:
+            why = "no model reply held usable code"
+            if self.best is not None:
+                why = "attempts exhausted: " + self._unverified_reason(self.best)
+            return Verdict("stub", self._with_budget_stop(why))
+        if self.verified:
+            return Verdict("verified", "")
+        return Verdict("unverified", self._with_budget_stop(self._unverified_reason(self.kept)))
+
+    def evidence(self) -> Evidence:
+        """The report's account of what the kept candidate was judged on, its spec-derived tests as weighed."""
+        if self.kept is None:
+            return Evidence(spec_tests_note=self.tests_note, policy=self.policy.describe())
+        tests = [
+            SpecTestEvidence(
+                call=test.call,
+                expected=test.expected,
+                got=test.got,
+                passed=test.passed,
+                standing=self.tally.standing(test.index, final=True),
+                passed_by=self.tally.passes.get(test.index, 0),
+                failed_by=self.tally.fails.get(test.index, 0),
+            )
+            for test in self.kept.result.behaviour.test_outcomes
+        ]
+        return self.kept.result.evidence().model_copy(
+            update={
+                "agreement": self.agreement.describe() if self.agreement else "",
+                "spec_tests": tests,
+                "spec_tests_note": self.tests_note,
+            }
+        )
+
+    @property
+    def calls(self) -> list[AttemptRecord]:
+        """Every model call: the code attempts and the call for tests, for token and cost totals."""
+        return [*self.attempts, *([self.tests_call] if self.tests_call else [])]
+
+    @property
+    def verified(self) -> bool:
+        return self.best is not None and self._passes(self.best) and self.agreeing >= self.policy.min_agreeing
+
+    @property
+    def agreeing(self) -> int:
+        passing = sum(self._passes(candidate) for candidate in self.candidates)
+        return self.agreement.size if self.agreement else passing
+
+    @property
+    def cannot_improve(self) -> bool:
+        """Nothing failed, yet nothing is verified: the examples could not run, and no repair changes that."""
+        return self.best is not None and self.best.result.is_valid and not self.best.result.behaviour.ran
+
+    @property
+    def needs_repair(self) -> bool:
+        """The best candidate has something a repair prompt can quote (a check, or a test that counts)."""
+        return self.best is not None and (not self.best.result.verified or bool(self.blocking_tests(self.best)))
+
+    def blocking_tests(self, candidate: Candidate) -> list[ExampleOutcome]:
+        outcomes = candidate.result.behaviour.test_outcomes
+        blocking = set(self.tally.blocking(outcomes, self.final))
+        return [outcome for outcome in outcomes if outcome.index in blocking]
 
     def _choose(self) -> None:
         passing = [candidate for candidate in self.candidates if self._passes(candidate)]
@@ -79,35 +163,13 @@ class FallbackOutcome:
         syntax, security, compliance, examples, *rest = candidate.result.score()
         return (syntax, security, compliance, examples, -len(self.blocking_tests(candidate)), *rest)
 
-    def blocking_tests(self, candidate: Candidate) -> list[ExampleOutcome]:
-        outcomes = candidate.result.behaviour.test_outcomes
-        blocking = set(self.tally.blocking(outcomes, self.final))
-        return [outcome for outcome in outcomes if outcome.index in blocking]
-
     def _passes(self, candidate: Candidate) -> bool:
         return candidate.result.verified and not self.blocking_tests(candidate)
 
-    @property
-    def calls(self) -> list[AttemptRecord]:
-        """Every model call: the code attempts and the call for tests, for token and cost totals."""
-        return [*self.attempts, *([self.tests_call] if self.tests_call else [])]
-
-    @property
-    def agreeing(self) -> int:
-        passing = sum(self._passes(candidate) for candidate in self.candidates)
-        return self.agreement.size if self.agreement else passing
-
-    @property
-    def verified(self) -> bool:
-        return self.best is not None and self._passes(self.best) and self.agreeing >= self.min_agreeing
-
-    @property
-    def unverified_reason(self) -> str:
-        if self.best is None or self.verified:
-            return ""
-        if not self.best.result.verified:
-            return self.best.result.unverified_reason
-        if failed := self.blocking_tests(self.best):
+    def _unverified_reason(self, best: Candidate) -> str:
+        if not best.result.verified:
+            return best.result.unverified_reason
+        if failed := self.blocking_tests(best):
             first = failed[0]
             settled = "another candidate passes" if self.final else "no other candidate has tried yet"
             count = f"{len(failed)} test{'s' if len(failed) != 1 else ''}"
@@ -115,14 +177,7 @@ class FallbackOutcome:
                 f"fails {count} written from the spec's words that {settled}, e.g. {first.call} should give "
                 f"{first.expected}, got {first.got}"
             )
-        return f"only {self.agreeing} of the {self.min_agreeing} agreeing candidates asked for were found"
+        return f"only {self.agreeing} of the {self.policy.min_agreeing} agreeing candidates asked for were found"
 
-    @property
-    def cannot_improve(self) -> bool:
-        """Nothing failed, yet nothing is verified: the examples could not run, and no repair changes that."""
-        return self.best is not None and self.best.result.is_valid and not self.best.result.behaviour.ran
-
-    @property
-    def needs_repair(self) -> bool:
-        """The kept candidate has something a repair prompt can quote (a check, or a test that counts)."""
-        return self.best is not None and (not self.best.result.verified or bool(self.blocking_tests(self.best)))
+    def _with_budget_stop(self, reason: str) -> str:
+        return "; ".join(filter(None, [reason, self.budget_stop]))

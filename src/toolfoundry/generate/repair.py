@@ -1,9 +1,10 @@
-"""FallbackManager: the loop that turns replies into the best candidate it can, honestly labelled.
+"""RepairLoop: the loop that turns replies into the best candidate it can, honestly labelled.
 
 For each model in the chain (primary, then fallbacks): sample several candidates from the initial prompt,
 then from repair prompts quoting the best candidate's findings and failed examples; stop at the first
 verified candidate. Cheap mends run on every reply before the checks. When nothing usable comes out, the
-last resort is a stub that raises NotImplementedError: never a fake implementation.
+last resort is a stub that raises NotImplementedError: never a fake implementation. What happens is recorded
+in a RepairOutcome (outcome.py), which gives the verdict.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from typing import Any
 from ..checks import CodeValidator, Finding, ValidationResult
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
 from ..evidence.spec_tests import read_spec_tests, spec_tests_messages
-from ..models.base import ChatModel, Completion, CompletionRequest
+from ..models.base import ChatModel, Completion, CompletionRequest, Message
 from ..report import AttemptRecord
 from ..service import LLMService, cost_usd
 from ..spec import Example, ToolSpec
 from .context import Context
 from .extract import ExtractedCode, extract_code
 from .mend import mend
-from .outcome import Candidate, FallbackOutcome, usable
+from .outcome import Candidate, RepairOutcome
 from .prompting import Prompt, PromptBuilder
 
 # Errors after which a model is skipped for the rest of the run rather than called again.
@@ -33,7 +34,7 @@ AttemptObserver = Callable[[str, AttemptRecord], None]
 
 
 @dataclass(frozen=True)
-class FallbackPolicy:
+class RepairPolicy:
     """How hard to try. Calls per model = rounds x samples_per_round."""
 
     rounds: int = 3  # the initial round plus repair rounds
@@ -54,6 +55,16 @@ class RunHooks:
     call_slots: asyncio.Semaphore | None = None
 
 
+@dataclass(frozen=True)
+class _Call:
+    """How one model call ended: the reply (its prefill included) or the error, and the attempt record's
+    fields so far (usage, or the error's text)."""
+
+    reply: str
+    error: ModelError | None
+    fields: dict[str, Any]
+
+
 def _usage(model: ChatModel, completion: Completion) -> dict[str, Any]:
     """What a finished call cost, as AttemptRecord fields; a reply from the cache cost nothing."""
     usage = completion.usage
@@ -67,23 +78,23 @@ def _usage(model: ChatModel, completion: Completion) -> dict[str, Any]:
     }
 
 
-class FallbackManager:
+class RepairLoop:
     def __init__(
         self,
         llm_service: LLMService,
         prompt_builder: PromptBuilder,
         code_validator: CodeValidator,
-        policy: FallbackPolicy | None = None,
+        policy: RepairPolicy | None = None,
     ) -> None:
         self.llm_service = llm_service
         self.prompt_builder = prompt_builder
         self.code_validator = code_validator
-        self.policy = policy or FallbackPolicy()
+        self.policy = policy or RepairPolicy()
 
     async def run(
         self, spec: ToolSpec, context: Context, models: list[ChatModel], hooks: RunHooks | None = None
-    ) -> FallbackOutcome:
-        outcome = FallbackOutcome(best=None, min_agreeing=self.code_validator.evidence.min_agreeing)
+    ) -> RepairOutcome:
+        outcome = RepairOutcome(self.code_validator.evidence)
         hooks = hooks or RunHooks()
         # Prompts show the spec without its held-back examples; the checks judge on the whole spec.
         shown = (await asyncio.to_thread(self.code_validator.plan, spec)).shown
@@ -93,27 +104,14 @@ class FallbackManager:
                     await self._ask_for_tests(spec, shown, model, outcome, hooks)
                 await self._run_model(spec, shown, context, model, outcome, hooks)
             except BudgetExceeded as error:
-                outcome.budget_stop = f"stopped early: {error}"
+                outcome.record_budget_stop(error)
                 break
             except _MODEL_UNUSABLE:
                 continue  # recorded in the attempt; the next model in the chain takes over
             if outcome.verified or outcome.cannot_improve:
                 break
-        outcome.finish()  # undecided spec-derived tests now count as suspect
-        outcome.stop_reason = "; ".join(filter(None, [self._stop_reason(outcome), outcome.budget_stop]))
-        if outcome.best is not None and not usable(outcome.best.result):
-            outcome.best = None  # unsafe or non-compliant code is never written out
+        outcome.finish()
         return outcome
-
-    @staticmethod
-    def _stop_reason(outcome: FallbackOutcome) -> str:
-        if outcome.verified:
-            return "a candidate passed every check"
-        if outcome.best is None:
-            return "no model reply held usable code"
-        if outcome.cannot_improve:
-            return "no check failed, but " + outcome.best.result.unverified_reason
-        return "attempts exhausted: " + outcome.unverified_reason
 
     async def _run_model(
         self,
@@ -121,7 +119,7 @@ class FallbackManager:
         shown: ToolSpec,
         context: Context,
         model: ChatModel,
-        outcome: FallbackOutcome,
+        outcome: RepairOutcome,
         hooks: RunHooks,
     ) -> None:
         for round_number in range(self.policy.rounds):
@@ -134,8 +132,6 @@ class FallbackManager:
                 prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, best.result, tests)
             for sample in range(self.policy.samples_per_round):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks)
-                if candidate is not None:
-                    outcome.keep(candidate)
                 if outcome.verified:
                     return
                 if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
@@ -144,40 +140,34 @@ class FallbackManager:
                 return  # no finding to feed back: more rounds cannot make the examples run
 
     async def _ask_for_tests(
-        self, spec: ToolSpec, shown: ToolSpec, model: ChatModel, outcome: FallbackOutcome, hooks: RunHooks
+        self, spec: ToolSpec, shown: ToolSpec, model: ChatModel, outcome: RepairOutcome, hooks: RunHooks
     ) -> None:
         """One call, apart from the code calls: test cases from the spec's words (evidence/spec_tests.py)."""
         if not self.code_validator.evidence.spec_tests:
-            outcome.tests_note = "not asked for"
+            outcome.record_tests("not asked for")
             return
         if spec.reaches_outside:
-            outcome.tests_note = "not asked for: the tool reaches files or the network, which a test line cannot set up"
+            outcome.record_tests(
+                "not asked for: the tool reaches files or the network, which a test line cannot set up"
+            )
             return
         messages, prefill = spec_tests_messages(shown)
         use_prefill = self.policy.prefill and model.supports_prefill
-        request = CompletionRequest(
-            messages=messages,
+        call = await self._call(
+            model,
+            messages,
+            prefill if use_prefill else "",
             temperature=0.0,
-            max_tokens=self.policy.max_tokens_per_call,
             seed=self.policy.seed,
-            prefill=prefill if use_prefill else "",
-            stop=("```",) if use_prefill else (),
-            purpose="tests",
+            kind="tests",
+            hooks=hooks,
         )
-        base = {"number": 0, "model": model.name, "kind": "tests", "temperature": 0.0}
-        base["strategy"] = "prefill" if use_prefill else "free"
-        try:
-            completion = await self.llm_service.complete(model, request, hooks.call_slots)
-        except BudgetExceeded:
-            raise
-        except ModelError as error:  # the code calls go on without tests; an unusable model escalates there
-            outcome.tests_note = f"the call for tests failed: {error}"
-            outcome.tests_call = AttemptRecord(**base, error=str(error))
+        record = AttemptRecord(**call.fields)
+        if call.error is not None:  # the code calls go on without tests; an unusable model escalates there
+            outcome.record_tests(f"the call for tests failed: {call.error}", call=record)
             return
-        found = await asyncio.to_thread(read_spec_tests, request.prefill + completion.text, spec)
-        outcome.tests = found.tests
-        outcome.tests_note = "" if found.tests else "the reply held no usable test"
-        outcome.tests_call = AttemptRecord(**base, **_usage(model, completion))
+        found = await asyncio.to_thread(read_spec_tests, call.reply, spec)
+        outcome.record_tests("" if found.tests else "the reply held no usable test", found.tests, record)
 
     async def _attempt(
         self,
@@ -185,7 +175,7 @@ class FallbackManager:
         model: ChatModel,
         prompt: Prompt,
         position: tuple[int, int],  # (round, sample)
-        outcome: FallbackOutcome,
+        outcome: RepairOutcome,
         hooks: RunHooks,
     ) -> Candidate | None:
         policy = self.policy
@@ -193,55 +183,80 @@ class FallbackManager:
         # Alternate styles: continuing a fixed signature helps weak models; a free reply helps when they balk.
         use_prefill = policy.prefill and model.supports_prefill and sample % 2 == 0
         temperature = policy.temperatures[sample % len(policy.temperatures)] if sample or round_number else 0.0
-        request = CompletionRequest(
-            messages=prompt.messages,
-            temperature=temperature,
-            max_tokens=policy.max_tokens_per_call,
-            seed=policy.seed + round_number * 100 + sample,
-            prefill=prompt.prefill if use_prefill else "",
-            stop=("```",) if use_prefill else (),
-        )
         number = len(outcome.attempts) + 1
-        base = {
+        call = await self._call(
+            model,
+            prompt.messages,
+            prompt.prefill if use_prefill else "",
+            temperature=temperature,
+            seed=policy.seed + round_number * 100 + sample,
+            kind=prompt.kind,
+            number=number,
+            hooks=hooks,
+        )
+        if call.error is not None:
+            self._record(spec, outcome, AttemptRecord(**call.fields), None, hooks)
+            if isinstance(call.error, _MODEL_UNUSABLE):
+                raise call.error  # more calls to this model cannot succeed: escalate
+            return None
+        # Off the event loop, so concurrent generations keep going while this reply is read and checked.
+        extracted, code, mends, result = await asyncio.to_thread(self._read_reply, call.reply, spec, outcome.tests)
+        record = AttemptRecord(
+            **call.fields,
+            extraction=extracted.how,
+            mends=mends,
+            code=code,
+            findings=result.findings,
+            examples=result.behaviour.outcomes,
+            examples_ran=result.behaviour.ran,
+            examples_passed=result.examples_passed,
+            probes_ran=result.behaviour.probes.ran,
+            probes_failed=result.probe_failures,
+            tests_failed=sum(not test.passed for test in result.behaviour.test_outcomes),
+            verified=result.verified,
+        )
+        candidate = Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
+        self._record(spec, outcome, record, candidate, hooks)
+        return candidate
+
+    async def _call(
+        self,
+        model: ChatModel,
+        messages: tuple[Message, ...],
+        prefill: str,
+        *,
+        temperature: float,
+        seed: int,
+        kind: str,
+        hooks: RunHooks,
+        number: int = 0,  # the call for tests is not a numbered attempt
+    ) -> _Call:
+        """One model call, for code or for tests (`kind`), its reply begun with `prefill` ("": none). A spent
+        budget ends the loop (it propagates); any other model error is the call's result, for the caller to record."""
+        request = CompletionRequest(
+            messages=messages,
+            temperature=temperature,
+            max_tokens=self.policy.max_tokens_per_call,
+            seed=seed,
+            prefill=prefill,
+            stop=("```",) if prefill else (),  # a continued reply ends where it closes the fence the prefill opened
+            purpose="tests" if kind == "tests" else "code",
+        )
+        fields: dict[str, Any] = {
             "number": number,
             "model": model.name,
-            "kind": prompt.kind,
+            "kind": kind,
             "temperature": temperature,
-            "strategy": "prefill" if use_prefill else "free",
+            "strategy": "prefill" if prefill else "free",
         }
         try:
             completion = await self.llm_service.complete(model, request, hooks.call_slots)
         except BudgetExceeded:
             raise
         except ModelError as error:
-            outcome.attempts.append(AttemptRecord(**base, error=str(error)))
-            self._notify(spec, outcome, hooks)
-            if isinstance(error, _MODEL_UNUSABLE):
-                raise  # more calls to this model cannot succeed: escalate
-            return None
+            return _Call(reply="", error=error, fields=fields | {"error": str(error)})
         # With a prefill the reply continues it; the unclosed fence is fine for extraction.
-        reply = request.prefill + completion.text
-        # Off the event loop, so concurrent generations keep going while this reply is read and checked.
-        extracted, code, mends, result = await asyncio.to_thread(self._read_reply, reply, spec, outcome.tests)
-        outcome.attempts.append(
-            AttemptRecord(
-                **base,
-                **_usage(model, completion),
-                extraction=extracted.how,
-                mends=mends,
-                code=code,
-                findings=result.findings,
-                examples=result.behaviour.outcomes,
-                examples_ran=result.behaviour.ran,
-                examples_passed=result.examples_passed,
-                probes_ran=result.behaviour.probes.ran,
-                probes_failed=result.probe_failures,
-                tests_failed=sum(not test.passed for test in result.behaviour.test_outcomes),
-                verified=result.verified,
-            )
-        )
-        self._notify(spec, outcome, hooks)
-        return Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
+        return _Call(reply=request.prefill + completion.text, error=None, fields=fields | _usage(model, completion))
 
     def _read_reply(
         self, reply: str, spec: ToolSpec, tests: list[Example]
@@ -257,6 +272,9 @@ class FallbackManager:
         return extracted, code, mends, self.code_validator.validate(code, spec, tests)
 
     @staticmethod
-    def _notify(spec: ToolSpec, outcome: FallbackOutcome, hooks: RunHooks) -> None:
+    def _record(
+        spec: ToolSpec, outcome: RepairOutcome, attempt: AttemptRecord, candidate: Candidate | None, hooks: RunHooks
+    ) -> None:
+        outcome.record_attempt(attempt, candidate)
         if hooks.on_attempt is not None:
-            hooks.on_attempt(spec.name, outcome.attempts[-1])
+            hooks.on_attempt(spec.name, attempt)
