@@ -16,7 +16,7 @@ from ..errors import SandboxUnavailable
 from ..evidence.judging import ProbeResult, call_text, judge_probes
 from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
-from ..sandbox import SandboxLimits, describe_limits, is_loopback, run_in_sandbox, split_host_port
+from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
 from ..spec import Example, ToolSpec
 
 
@@ -80,7 +80,9 @@ def values_match(expected: Any, got: Any) -> bool:
     return expected == got
 
 
-def _outcome(spec: ToolSpec, example: Example, index: int, record: dict[str, Any] | None, ended: str) -> ExampleOutcome:
+def _outcome(
+    spec: ToolSpec, example: Example, index: int, record: protocol.Record | None, ended: str
+) -> ExampleOutcome:
     base = {
         "index": index,
         "call": call_text(spec.name, example.input),
@@ -89,9 +91,9 @@ def _outcome(spec: ToolSpec, example: Example, index: int, record: dict[str, Any
     if record is None:
         return ExampleOutcome(**base, got=f"did not finish ({ended})", passed=False)
     status = record.get("status")
-    if status == "timeout":
+    if status == protocol.TIMEOUT:
         return ExampleOutcome(**base, got="did not finish (per-example time limit)", passed=False)
-    if status == "returned":
+    if status == protocol.RETURNED:
         passed = example.expects_output and values_match(example.output, record.get("value"))
         return ExampleOutcome(**base, got=str(record.get("repr", "")), passed=passed)
     exception = str(record.get("exception", "an exception"))
@@ -137,7 +139,7 @@ class SandboxRunner:
                 value for value in spec.permissions.network if not is_loopback(split_host_port(value)[0])
             ],
         }
-        import_error = next((record for record in run.results if record.get("index") == -1), None)
+        import_error = next((record for record in run.results if record.get("index") == protocol.IMPORT_FAILED), None)
         if import_error is not None:
             message = f"importing the module raised {import_error.get('exception')}"
             outcomes = [
@@ -153,12 +155,7 @@ class SandboxRunner:
             ]
             return self._result(spec, outcomes, limits)
         by_index = {record.get("index"): record for record in run.results}
-        if run.timed_out:
-            ended = f"wall-clock limit of {self.limits.wall_seconds:g}s"
-        elif run.exit_code and run.exit_code < 0:
-            ended = f"killed by signal {-run.exit_code}: a CPU, memory or file-size limit"
-        else:
-            ended = f"the sandbox exited with status {run.exit_code}"
+        ended = protocol.ended(run.timed_out, run.exit_code, self.limits.wall_seconds, self.limits.output_bytes)
         outcomes = [
             _outcome(spec, example, index, by_index.get(index), ended) for index, example in enumerate(examples)
         ]

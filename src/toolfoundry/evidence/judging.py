@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..sandbox import protocol
+from ..sandbox.protocol import Record
 from ..spec import ToolSpec
 from .probes import Probe, ProbePlan
 
@@ -49,7 +51,7 @@ def call_text(name: str, inputs: dict[str, Any]) -> str:
     return f"{name}({', '.join(f'{key}={value!r}' for key, value in inputs.items())})"
 
 
-def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[dict[str, Any]], ended: str) -> ProbeResult:
+def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: str) -> ProbeResult:
     """The verdict from the sandbox's probe records; `ended` says how the run ended if records are missing."""
     by_index = {record.get("probe"): record for record in records}
     declared = spec.declared_exceptions
@@ -63,18 +65,18 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[dict[str, Any]],
             failures.append(_failure(spec, probe, f"did not finish ({ended})"))
             notes.append(f"probing ended after {ran} probes: {ended}")
             break
-        if record.get("status") == "budget":
+        if record.get("status") == protocol.BUDGET:
             notes.append(f"probing stopped after {ran} probes: their time budget was spent")
             break
         ran += 1
         problem = _problem(record, declared)
         if problem:
             failures.append(_failure(spec, probe, problem))
-        elif record.get("status") == "returned":
+        elif record.get("status") == protocol.RETURNED:
             digests[probe.index] = str(record.get("digest", ""))
         else:  # a declared exception: a result too, for comparing candidates
             digests[probe.index] = f"raised {record.get('exception')}"
-        if record.get("status") == "timeout":
+        if record.get("status") == protocol.TIMEOUT:
             break  # the sandbox stops probing here too
     return ProbeResult(
         planned=len(plan.probes),
@@ -91,18 +93,18 @@ def _failure(spec: ToolSpec, probe: Probe, problem: str) -> ProbeFailure:
     return ProbeFailure(call=call_text(spec.name, probe.input)[:300], problem=problem, origin=probe.origin)
 
 
-def _problem(record: dict[str, Any], declared: frozenset[str]) -> str:
+def _problem(record: Record, declared: frozenset[str]) -> str:
     status = record.get("status")
-    if status == "timeout":
+    if status == protocol.TIMEOUT:
         return "did not finish within the per-example time limit"
-    if status == "raised":
+    if status == protocol.RAISED:
         if declared & set(record.get("mro", [])):
             return ""
         last_line = str(record.get("traceback", "")).strip().splitlines()[-1:] or [str(record.get("exception"))]
         exception = last_line[0][:160]
         allowed = f"it declares only {', '.join(sorted(declared))}" if declared else "it declares none"
         return f"raised {exception}, an exception the spec does not declare ({allowed})"
-    if status == "returned":
+    if status == protocol.RETURNED:
         if record.get("type_problem"):
             return f"returned {str(record.get('repr', ''))[:80]}: {record['type_problem']}"
         if not record.get("same", True):

@@ -17,11 +17,11 @@ from ..errors import UnparsableCode
 from ..models.base import Message
 from ..output.templates import render
 from ..safe_ast import CodeLimits, parse
-from ..sandbox.harness import type_problem
+from ..sandbox.values import json_view, type_problem
 from ..spec import Example, ToolSpec
 from ..spec.model import exception_name_problem
 from .probes import input_key
-from .types import TypeTree, type_tree
+from .types import type_tree
 
 MAX_SPEC_TESTS = 12
 _REPLY_LIMITS = CodeLimits(max_chars=20_000, max_line_chars=2_000, max_nesting=32)
@@ -58,27 +58,13 @@ def read_spec_tests(reply: str, spec: ToolSpec) -> SpecTests:
     return SpecTests(tests=tests, dropped=dropped)
 
 
-def _json_view(tree: TypeTree) -> TypeTree:
-    """A type tree as JSON values meet it: a set arrives as a list."""
-    kind = tree[0]
-    if kind == "set":
-        return ["list", _json_view(tree[1])]
-    if kind in {"list", "tuple*"}:
-        return [kind, _json_view(tree[1])]
-    if kind in {"tuple", "union"}:
-        return [kind, [_json_view(member) for member in tree[1]]]
-    if kind == "dict":
-        return ["dict", _json_view(tree[1]), _json_view(tree[2])]
-    return tree
-
-
 def _fits(test: Example, spec: ToolSpec) -> bool:
     """A test whose inputs or expected result break the declared types tests the model's arithmetic of types,
     not the tool (`mean(values=1)` for a list param): it is dropped."""
     types = {param.name: param.type for param in spec.input_params}
-    if any(type_problem(value, _json_view(type_tree(types[name]))) for name, value in test.input.items()):
+    if any(type_problem(value, json_view(type_tree(types[name]))) for name, value in test.input.items()):
         return False
-    return not (test.expects_output and type_problem(test.output, _json_view(type_tree(spec.output_type))))
+    return not (test.expects_output and type_problem(test.output, json_view(type_tree(spec.output_type))))
 
 
 def _statements(text: str) -> tuple[list[ast.stmt], int]:

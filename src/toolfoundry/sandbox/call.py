@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxUnavailable
+from . import protocol
 from .boundary import Mounts, SandboxLimits, sandbox_problem
 from .network import PortForwards, is_loopback, private_folder, split_host_port
 from .process import start_sandbox
@@ -24,7 +25,7 @@ class SandboxCall:
     """What one call gave: the harness's record (status returned with `value`, raised with `exception`,
     `message` and `mro`, or timeout), or None with `ended` saying how the sandbox ended without one."""
 
-    record: dict[str, Any] | None
+    record: protocol.Record | None
     ended: str
     seconds: float
     refused: tuple[str, ...]  # host:port pairs the proxy refused during the call
@@ -63,13 +64,13 @@ def call_in_sandbox(
         SPARES.retire(started)  # run_job, which retires it, never got it
         raise
     environ: dict[str, str] = {}
-    forwards = list(relays.forwards) if relays else []
+    forwards: list[protocol.Forward] = list(relays.forwards) if relays else []
     if proxy is not None:
         port = _proxy_port([split_host_port(value) for value in loopback])
         forwards.append({"host": "127.0.0.1", "port": port, "socket": "/sandbox/proxy/proxy.sock"})
         url = f"http://127.0.0.1:{port}"
         environ = {name: url for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
-    job = {
+    job: protocol.Job = {
         "code": code,
         "function": function,
         "examples": [{"index": 0, "input": arguments, "files": {}, "folder": cwd}],
@@ -83,13 +84,6 @@ def call_in_sandbox(
             proxy.close()
         if relays is not None:
             relays.close()
-    record = next((item for item in run.results if item.get("index") in (0, -1)), None)
-    if run.timed_out:
-        ended = f"the call was stopped at its wall-clock limit of {limits.wall_seconds:g}s"
-    elif run.exit_code and run.exit_code < 0:
-        ended = f"the call was killed by signal {-run.exit_code} (a CPU, memory or file-size limit)"
-    elif run.exit_code == 0:
-        ended = f"its result did not fit the output limit of {limits.output_bytes // 1024} KiB"
-    else:
-        ended = f"the sandbox exited with status {run.exit_code} before the call returned"
+    record = next((item for item in run.results if item.get("index") in (0, protocol.IMPORT_FAILED)), None)
+    ended = protocol.ended(run.timed_out, run.exit_code, limits.wall_seconds, limits.output_bytes)
     return SandboxCall(record, ended, run.seconds, tuple(proxy.refused) if proxy else ())

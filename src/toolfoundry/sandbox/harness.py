@@ -1,22 +1,25 @@
 """Runs inside the sandbox: sets limits, imports the candidate, calls it once per example, reports results.
 
-Standalone on purpose (standard library only, nothing from toolfoundry): the sandbox binds this one file.
-Protocol: a JSON job on stdin; one line per result on stdout, each starting with the job's nonce so that
+Standalone on purpose (standard library only, nothing of toolfoundry's but the two modules shipped beside it,
+`_toolfoundry.protocol` and `_toolfoundry.values`, which the host imports too). Protocol: a JSON job on stdin
+(protocol.Job); one line per result on stdout (protocol.Record), each starting with the job's nonce so that
 text the candidate prints cannot pass for a result. The parent compares values; this only reports them.
 """
 
 import io
 import json
-import math
 import os
 import resource
 import signal
 import sys
 import types
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # started with -I: its own folder is not there
+from _toolfoundry import protocol
+from _toolfoundry.values import normalise, type_problem
+
 CANDIDATE = "candidate.py"  # the name the code goes by in tracebacks (it comes in the job, not a file)
-# Only what every run needs is imported at the start (each import costs a sandbox start a millisecond or
-# more); what failures need is imported when one happens.
+# Imported at the start: what every run needs (an import costs each start 1 ms or more); the rest on failure.
 
 
 class ExampleTimeout(BaseException):
@@ -32,28 +35,6 @@ def set_limits(limits):
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def normalise(value, depth=0):
-    """A JSON-able form of a return value: tuples and sets become lists, unknown objects their repr."""
-    if depth > 50:
-        return {"__repr__": "<too deep>"}
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, list | tuple):
-        return [normalise(item, depth + 1) for item in value]
-    if isinstance(value, set | frozenset):
-        items = [normalise(item, depth + 1) for item in value]
-        try:  # noqa: SIM105 (contextlib would cost every sandbox start an import)
-            items.sort()
-        except TypeError:
-            pass  # mixed types keep their order
-        return items
-    if isinstance(value, dict):
-        return {str(key): normalise(item, depth + 1) for key, item in value.items()}
-    return {"__repr__": repr(value)[:500]}
-
-
 class Silenced:
     """While the candidate runs, what it prints goes nowhere: stdout carries the results."""
 
@@ -65,14 +46,6 @@ class Silenced:
         sys.stdout, sys.stderr = self.saved
 
 
-def safe_str(error):
-    """The exception's message; an exception whose __str__ raises says so instead."""
-    try:
-        return str(error)
-    except BaseException:
-        return f"<{type(error).__name__} whose message could not be read>"
-
-
 def short_traceback(error, source):
     import linecache
     import traceback
@@ -80,7 +53,7 @@ def short_traceback(error, source):
     linecache.cache[CANDIDATE] = (len(source), None, source.splitlines(True), CANDIDATE)  # None: never stale
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == CANDIDATE]
     lines = [f"  line {frame.lineno}, in {frame.name}: {frame.line}" for frame in frames[-3:]]
-    return "\n".join([*lines, f"{type(error).__name__}: {safe_str(error)[:300]}"])
+    return "\n".join([*lines, f"{type(error).__name__}: {protocol.safe_str(error)[:300]}"])
 
 
 def _pump(source, target):
@@ -118,18 +91,15 @@ def _relay(listener, path):
         except OSError:  # out of descriptors for now: the connections being relayed will free some
             time.sleep(0.05)
             continue
-        outside = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        outside = None
         try:
+            outside = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             outside.connect(path)
-        except OSError:
-            inside.close()
-            outside.close()
-            continue
-        try:
             threading.Thread(target=_splice, args=(inside, outside), daemon=True).start()
-        except RuntimeError:
+        except (OSError, RuntimeError):  # no descriptor or thread to spare: this connection alone is dropped
             inside.close()
-            outside.close()
+            if outside is not None:
+                outside.close()
 
 
 def open_forwards(forwards):
@@ -159,47 +129,6 @@ def load_candidate(code):
     return module
 
 
-def type_problem(value, tree, where="the result"):
-    """Why `value` does not fit the type tree (see evidence/types.py), or "" when it does. JSON's view:
-    a list and a tuple are both sequences; a float accepts an int; a bool is not an int."""
-    kind = tree[0]
-    if kind in ("any", "callable"):
-        return ""
-    if kind == "union":
-        problems = [type_problem(value, member, where) for member in tree[1]]
-        return "" if "" in problems else f"{where} is {type(value).__name__}, which fits none of the union"
-    if kind == "literal":
-        return (
-            ""
-            if any(value == option and type(value) is type(option) for option in tree[1])
-            else (f"{where} is {value!r:.80}, not one of the Literal's values")
-        )
-    simple = {"none": (type(None),), "str": (str,), "bytes": (bytes,), "bool": (bool,), "int": (int,)}
-    if kind == "float":
-        simple["float"] = (int, float)
-    containers = {"list": (list, tuple), "tuple*": (list, tuple), "tuple": (list, tuple), "set": (set, frozenset)}
-    expected = simple.get(kind) or containers.get(kind) or (dict,)
-    if not isinstance(value, expected) or (kind in ("int", "float") and isinstance(value, bool)):
-        return f"{where} is {type(value).__name__}, not {kind.rstrip('*')}"
-    if kind == "tuple":
-        if len(value) != len(tree[1]):
-            return f"{where} has {len(value)} items, not {len(tree[1])}"
-        pairs = enumerate(zip(value, tree[1], strict=True))
-        items = [(item, member, f"{where}[{index}]") for index, (item, member) in pairs]
-    elif kind == "dict":
-        items = [(item, tree[2], f"{where}[{key!r:.40}]") for key, item in value.items()]
-        items += [(key, tree[1], f"a key of {where}") for key in value]
-    elif kind in containers:
-        items = [(item, tree[1], f"an item of {where}") for item in value]
-    else:
-        return ""
-    for item, member, place in items[:1000]:
-        problem = type_problem(item, member, place)
-        if problem:
-            return problem
-    return ""
-
-
 def run_probes(job, function, nonce):
     """Each probe is called twice on fresh copies of its input: an exception, a result that does not fit the
     output type, or two different results are reported; the parent decides what the spec allows. Probing
@@ -210,11 +139,11 @@ def run_probes(job, function, nonce):
     started = time.monotonic()
     for probe in job["probes"]:
         if time.monotonic() - started > job["probe_seconds"]:
-            emit(nonce, {"probe": probe["index"], "status": "budget"})
+            emit(nonce, {"probe": probe["index"], "status": protocol.BUDGET})
             return
         folder = os.path.join(job["workdir"], f"probe{probe['index']}")
         record = {"probe": probe["index"]} | call_in(folder, probe, function, job, twice=True)
-        if record["status"] == "returned":
+        if record["status"] == protocol.RETURNED:
             values, value = record.pop("values"), record.pop("value")
             digests = [hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16] for v in values]
             record |= {"digest": digests[0], "same": digests[0] == digests[1]}
@@ -223,7 +152,7 @@ def run_probes(job, function, nonce):
             except Exception as error:  # a returned object whose comparison or iteration raises
                 record["type_problem"] = f"the result could not be inspected ({type(error).__name__})"
         emit(nonce, record)
-        if record["status"] == "timeout":
+        if record["status"] == protocol.TIMEOUT:
             return
 
 
@@ -243,23 +172,17 @@ def call_in(folder, example, function, job, twice=False):
             value = function(**example["input"])  # parsed from the job for this call alone
             again = function(**json.loads(encoded)) if twice else None  # a fresh copy: the first may mutate
         signal.setitimer(signal.ITIMER_REAL, 0)
-        record = {"status": "returned", "value": value, "repr": repr(value)[:500]}
+        record = {"status": protocol.RETURNED, "value": value, "repr": repr(value)[:500]}
         if twice:
             record["values"] = (normalise(value), normalise(again))
         else:
             record["value"] = normalise(value)
         return record
     except ExampleTimeout:
-        return {"status": "timeout"}
+        return {"status": protocol.TIMEOUT}
     except BaseException as error:  # SystemExit and the like are outcomes too
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return {
-            "status": "raised",
-            "exception": type(error).__name__,
-            "mro": [cls.__name__ for cls in type(error).__mro__],
-            "message": safe_str(error)[:1000],
-            "traceback": short_traceback(error, job["code"]),
-        }
+        return protocol.raised(error) | {"traceback": short_traceback(error, job["code"])}
 
 
 def emit(nonce, record):
@@ -281,7 +204,7 @@ def main():
         module = load_candidate(job["code"])
         function = getattr(module, job["function"])
     except BaseException as error:  # any failure to import is a result, not a crash
-        record = {"index": -1, "status": "import-error", "exception": type(error).__name__}
+        record = {"index": protocol.IMPORT_FAILED, "status": protocol.IMPORT_ERROR, "exception": type(error).__name__}
         emit(nonce, record | {"traceback": short_traceback(error, job["code"])})
         return
     for example in job["examples"]:

@@ -140,9 +140,24 @@ def _remove_cgroup(path: Path) -> None:
         pause *= 1.5
 
 
+# What a sandbox's /sandbox holds of ours: the harness, and the two modules both sides import (protocol, values).
+_SHIPPED = {
+    "harness.py": "harness.py",
+    "protocol.py": "_toolfoundry/protocol.py",
+    "values.py": "_toolfoundry/values.py",
+}
+
+
 @functools.cache
 def harness_source() -> str:
-    return (resources.files("toolfoundry.sandbox") / "harness.py").read_text(encoding="utf-8")
+    return shipped_files()["harness.py"]
+
+
+@functools.cache
+def shipped_files() -> dict[str, str]:
+    """Each file the sandbox gets, by its path inside /sandbox (`_toolfoundry/__init__.py` is made empty)."""
+    package = resources.files("toolfoundry.sandbox")
+    return {inside: (package / name).read_text(encoding="utf-8") for name, inside in _SHIPPED.items()}
 
 
 @dataclass
@@ -215,7 +230,10 @@ def start_sandbox(
     try:
         sandbox_dir = root / "sandbox"
         sandbox_dir.mkdir()
-        (sandbox_dir / "harness.py").write_text(harness_source(), encoding="utf-8")
+        (sandbox_dir / "_toolfoundry").mkdir()
+        (sandbox_dir / "_toolfoundry" / "__init__.py").write_text("", encoding="utf-8")
+        for inside, text in shipped_files().items():
+            (sandbox_dir / inside).write_text(text, encoding="utf-8")
         os.chmod(root, 0o755)
         os.chmod(sandbox_dir, 0o755)
         if unsandboxed:

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import SandboxUnavailable
 from .boundary import SandboxLimits, sandbox_problem
 from .process import Started, start_sandbox
+from .protocol import Call, Job, Record
 from .spares import SPARES
 
 
@@ -26,7 +27,7 @@ from .spares import SPARES
 class SandboxRun:
     """What came back from one run: result lines, and how the run ended."""
 
-    results: list[dict[str, Any]]
+    results: list[Record]
     exit_code: int | None
     timed_out: bool
     stderr: str
@@ -53,11 +54,11 @@ def _read_capped(path: Path, limit: int) -> str:
 def run_in_sandbox(
     code: str,
     function: str,
-    examples: list[dict[str, Any]],
+    examples: list[Call],
     limits: SandboxLimits | None = None,
     unsandboxed: bool = False,
     network: tuple[str, ...] = (),
-    probes: list[dict[str, Any]] | None = None,
+    probes: list[Call] | None = None,
     returns: list[Any] | None = None,
 ) -> SandboxRun:
     """Run `function` from `code` on each example inside bubblewrap, then on each probe (called twice, its
@@ -69,7 +70,7 @@ def run_in_sandbox(
     started = None if (network or unsandboxed) else SPARES.take(limits)
     if started is None:
         started = start_sandbox(limits, network, unsandboxed)
-    job = {
+    job: Job = {
         "code": code,
         "function": function,
         "examples": examples,
@@ -80,18 +81,18 @@ def run_in_sandbox(
     return run_job(started, job, limits, unsandboxed)
 
 
-def run_job(started: Started, job: dict[str, Any], limits: SandboxLimits, unsandboxed: bool = False) -> SandboxRun:
+def run_job(started: Started, job: Job, limits: SandboxLimits, unsandboxed: bool = False) -> SandboxRun:
     """Hand `job` (code, function, examples, ...) to a started sandbox, wait for it under the wall clock, read
     the results behind a fresh nonce, and retire the sandbox."""
     nonce = secrets.token_hex(16)
-    job = job | {
-        "nonce": nonce,
-        "probe_seconds": limits.probe_seconds,
-        "limits": _rlimits(limits),
-        "example_timeout": limits.example_seconds,
-        "workdir": started.workdir,
-        "sys_path": site.getsitepackages(),
-    }
+    job = job | Job(
+        nonce=nonce,
+        probe_seconds=limits.probe_seconds,
+        limits=_rlimits(limits),
+        example_timeout=limits.example_seconds,
+        workdir=started.workdir,
+        sys_path=site.getsitepackages(),
+    )
     process = started.process
     timed_out = False
 

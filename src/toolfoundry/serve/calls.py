@@ -18,12 +18,11 @@ from typing import Any
 import jsonschema
 
 from ..evidence.types import TypeTree, type_tree
-from ..sandbox import SandboxLimits
+from ..sandbox import SandboxLimits, protocol
 from ..sandbox.call import SandboxCall, call_in_sandbox
-from ..sandbox.harness import normalise, type_problem
+from ..sandbox.protocol import Record
+from ..sandbox.values import normalise, type_problem
 from .catalog import ServedTool
-
-_MESSAGE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -102,24 +101,24 @@ def as_declared(tool: ServedTool, arguments: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _judged(tool: ServedTool, record: dict[str, Any], refused: tuple[str, ...] = ()) -> CallOutcome:
+def _judged(tool: ServedTool, record: Record, refused: tuple[str, ...] = ()) -> CallOutcome:
     name = tool.spec.name
     status = record.get("status")
-    if status == "returned":
+    if status == protocol.RETURNED:
         value = record.get("value")
         problem = type_problem(value, tool.returns)
         if problem:
             expected = tool.spec.output_type
             return CallOutcome(error=f"{name} returned a value that breaks its output type {expected}: {problem}")
         return CallOutcome(value=value)
-    if status == "timeout":
+    if status == protocol.TIMEOUT:
         return CallOutcome(error=f"{name} ran past its time limit and was stopped")
     exception = str(record.get("exception", "an exception"))
-    if status == "import-error":
+    if status == protocol.IMPORT_ERROR:
         return CallOutcome(error=f"{name} could not be loaded: importing it raised {exception}")
     declared = tool.spec.declared_exceptions & set(record.get("mro", [exception]))
     if declared:
-        return CallOutcome(error=f"{exception}: {str(record.get('message', ''))[:_MESSAGE_CHARS]}")
+        return CallOutcome(error=f"{exception}: {str(record.get('message', ''))[: protocol.MESSAGE_CHARS]}")
     text = f"{name} failed with {exception}"
     if refused:
         text += f" (its sandbox refused {', '.join(sorted(set(refused)))}: not in the tool's permissions.network)"
@@ -140,7 +139,7 @@ class SandboxedCalls:
             tool.code, tool.spec.name, arguments, self.limits, tool.mounts, tool.cwd, tool.network
         )
         if run.record is None:
-            return CallOutcome(error=f"{tool.spec.name} did not return: {run.ended}")
+            return CallOutcome(error=f"{tool.spec.name} did not finish ({run.ended})")
         return _judged(tool, run.record, run.refused)
 
 
@@ -167,15 +166,9 @@ class InProcessCalls:
         try:
             function = self._function(tool)
         except BaseException as error:
-            return _judged(tool, {"status": "import-error", "exception": type(error).__name__})
+            return _judged(tool, {"status": protocol.IMPORT_ERROR, "exception": type(error).__name__})
         try:
             value = function(**json.loads(json.dumps(arguments)))
         except Exception as error:
-            record = {
-                "status": "raised",
-                "exception": type(error).__name__,
-                "mro": [cls.__name__ for cls in type(error).__mro__],
-                "message": str(error),
-            }
-            return _judged(tool, record)
-        return _judged(tool, {"status": "returned", "value": normalise(value)})
+            return _judged(tool, protocol.raised(error))
+        return _judged(tool, {"status": protocol.RETURNED, "value": normalise(value)})
