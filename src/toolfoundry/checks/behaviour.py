@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ..errors import SandboxUnavailable
 from ..evidence.judging import ProbeResult, call_text, judge_probes
@@ -18,6 +18,7 @@ from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
 from ..spec import Example, ToolSpec
+from .folder_after import folder_problem
 
 
 class ExampleOutcome(BaseModel):
@@ -32,6 +33,14 @@ class ExampleOutcome(BaseModel):
     passed: bool
     traceback: str = ""  # short, with host paths removed
     seconds: float = 0.0
+    files: str = ""  # what is wrong with the folder after the call (checks/folder_after.py), diff included
+
+    @model_serializer(mode="wrap")
+    def _without_empty_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)  # written only when something is wrong: reports of tools without files read as before
+        if not self.files:
+            data.pop("files", None)
+        return data
 
 
 class BehaviourResult(BaseModel):
@@ -83,6 +92,16 @@ def values_match(expected: Any, got: Any) -> bool:
 def _outcome(
     spec: ToolSpec, example: Example, index: int, record: protocol.Record | None, ended: str
 ) -> ExampleOutcome:
+    outcome = _value_outcome(spec, example, index, record, ended)
+    if record is None or record.get("status") == protocol.TIMEOUT:
+        return outcome
+    files = folder_problem(example, record.get("files_after"), spec.permissions.filesystem == "write")
+    return outcome.model_copy(update={"files": files, "passed": outcome.passed and not files}) if files else outcome
+
+
+def _value_outcome(
+    spec: ToolSpec, example: Example, index: int, record: protocol.Record | None, ended: str
+) -> ExampleOutcome:
     base = {
         "index": index,
         "call": call_text(spec.name, example.input),
@@ -116,8 +135,11 @@ class SandboxRunner:
         """The examples, the spec-derived tests, then the probes (when given), in one sandbox run."""
         plan = probes or ProbePlan()
         examples = [*spec.examples, *tests]
-        jobs = [
-            {"index": index, "input": example.input, "files": example.files} for index, example in enumerate(examples)
+        reads_files = spec.permissions.filesystem != "none"
+        jobs: list[protocol.Call] = [
+            {"index": index, "input": example.input, "files": example.files}
+            | ({"read_back": True} if reads_files or example.files_after is not None else {})
+            for index, example in enumerate(examples)
         ]
         try:
             run = run_in_sandbox(

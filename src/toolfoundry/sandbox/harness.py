@@ -156,33 +156,82 @@ def run_probes(job, function, nonce):
             return
 
 
-def call_in(folder, example, function, job, twice=False):
-    """Call the function on one example's input in its own folder with its files; the outcome as a record."""
+def place_files(folder, files):
+    """Make `folder` the working directory, holding `files` (relative path -> text, or {"base64": ...})."""
     os.makedirs(folder, exist_ok=True)
-    for relative, text in example["files"].items():
+    for relative, content in files.items():
         path = os.path.join(folder, relative)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        if isinstance(content, str):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(content)
+        else:
+            import base64
+
+            with open(path, "wb") as handle:
+                handle.write(base64.b64decode(content["base64"]))
     os.chdir(folder)
+
+
+def read_folder(folder, most_files=64, most_bytes=256 * 1024):
+    """What `folder` holds after a call, by relative path: each file's bytes in base64 (its size and sha256 past
+    `most_bytes`), a link's target; under protocol.LISTING_CUT, why the listing is not whole."""
+    import base64
+    import hashlib
+
+    found = {}
+    for root, folders, names in os.walk(folder):
+        folders.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            if len(found) == most_files:
+                return found | {protocol.LISTING_CUT: {"cut": f"more than {most_files} files"}}
+            if os.path.islink(path):
+                found[os.path.relpath(path, folder)] = {"link": os.readlink(path)}
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read()
+            small = len(data) <= most_bytes
+            entry = {"base64": base64.b64encode(data).decode()} if small else {"size": len(data)}
+            found[os.path.relpath(path, folder)] = entry | (
+                {} if small else {"sha256": hashlib.sha256(data).hexdigest()}
+            )
+    return found
+
+
+def call_in(folder, example, function, job, twice=False):
+    """Call the function on one example's input in its own folder with its files; the outcome as a record
+    (with what the folder holds afterwards when the host asks). Called `twice` (the probes), the second call
+    gets a fresh copy of the folder: equal starting states, so a tool that writes is not taken for one whose
+    results vary."""
+    place_files(folder, example["files"])
     encoded = json.dumps(example["input"]) if twice else ""
     signal.setitimer(signal.ITIMER_REAL, job["example_timeout"])
     try:
         with Silenced():
             value = function(**example["input"])  # parsed from the job for this call alone
-            again = function(**json.loads(encoded)) if twice else None  # a fresh copy: the first may mutate
+            if twice:
+                place_files(folder + "-again", example["files"])
+                again = function(**json.loads(encoded))  # a fresh copy of the input too: the first may mutate it
         signal.setitimer(signal.ITIMER_REAL, 0)
         record = {"status": protocol.RETURNED, "value": value, "repr": repr(value)[:500]}
         if twice:
             record["values"] = (normalise(value), normalise(again))
         else:
             record["value"] = normalise(value)
-        return record
     except ExampleTimeout:
         return {"status": protocol.TIMEOUT}
     except BaseException as error:  # SystemExit and the like are outcomes too
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return protocol.raised(error) | {"traceback": short_traceback(error, job["code"])}
+        record = protocol.raised(error) | {"traceback": short_traceback(error, job["code"])}
+    if example.get("read_back"):
+        try:
+            record["files_after"] = read_folder(folder)
+        except OSError as error:
+            record["files_after"] = {
+                protocol.LISTING_CUT: {"cut": f"the folder could not be read ({type(error).__name__})"}
+            }
+    return record
 
 
 def emit(nonce, record):

@@ -15,6 +15,9 @@ TIMEOUT = "timeout"  # the per-call timer fired
 IMPORT_ERROR = "import-error"  # the module could not be loaded; the record's index is IMPORT_FAILED
 BUDGET = "budget"  # a probe record: the probes' time budget was spent before this one
 IMPORT_FAILED = -1
+# In a record's `files_after` (relative path -> {"base64"} | {"size", "sha256"} | {"link"}): the key no path can
+# be, under which the harness says why the listing is not whole.
+LISTING_CUT = ""
 MESSAGE_CHARS = 1000
 
 
@@ -65,14 +68,16 @@ if __name__ != "_toolfoundry.protocol":  # the host: shapes for its type checks 
         digest: str  # a probe's: hash of its normalised result, to compare candidates
         same: bool  # a probe's: both calls on fresh copies of the input gave that result
         type_problem: str  # a probe's: why the result breaks the output type, or ""
+        files_after: dict[str, dict[str, Any]]  # what the call's folder held afterwards, when the job asked
 
     class Call(TypedDict, total=False):
         """One example or probe in a job: its input, the files it starts with, and where it runs."""
 
         index: int
         input: dict[str, Any]
-        files: dict[str, str]
+        files: dict[str, Any]  # relative path -> text, or {"base64": ...}
         folder: str | None  # a served call's working directory; otherwise a folder of its own
+        read_back: bool  # report what the folder holds after the call (`files_after`)
 
     class Forward(TypedDict):
         """A host:port inside the sandbox relayed to a Unix socket of the parent's."""

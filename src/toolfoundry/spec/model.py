@@ -6,7 +6,6 @@ prompts and practices) and its permissions (declared only: a keyword score never
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import json
 import keyword
@@ -16,30 +15,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import SpecProblem, TypeExpressionError
+from .example import MODULE_NAME, Example, exception_name_problem
 from .permissions import Permissions
 from .tool_type import ToolType, detect_tool_type
 from .typeexpr import canonical_type, is_optional
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # An exception named in a spec's words ("raise ValueError when ..."): the spec declares it as surely as a
 # `raises:` entry, so a tool that raises it is doing what it was told.
 _NAMED_EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Exit|Interrupt))\b")
-
-
-def exception_name_problem(value: str) -> str | None:
-    """Why `value` cannot name an exception class, or None when it can (a builtin exception, or a dotted
-    CapWords name such as `requests.HTTPError` that cannot be checked without importing it)."""
-    if not _MODULE_NAME.match(value):
-        return f"{value!r} is not an exception class name such as ValueError"
-    builtin = getattr(builtins, value, None)
-    if builtin is not None:
-        if isinstance(builtin, type) and issubclass(builtin, BaseException):
-            return None
-        return f"{value!r} is a builtin but not an exception class"
-    if not value.rsplit(".", 1)[-1][:1].isupper():
-        return f"{value!r} is not an exception class name (class names start with a capital: ValueError)"
-    return None
 
 
 def _check_identifier(value: str, what: str) -> str:
@@ -102,49 +86,6 @@ class Param(BaseModel):
         return self
 
 
-class Example(BaseModel):
-    """A call and what it must give: `output` (compared by value) or `raises` (an exception class name)."""
-
-    model_config = _FROZEN
-
-    input: dict[str, Any] = Field(default_factory=dict)
-    output: Any = None
-    raises: str | None = None
-    expects_output: bool = True
-    files: dict[str, str] = Field(
-        default_factory=dict,
-        description="files (relative path -> text) placed in the working directory first",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _output_or_raises(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "expects_output" not in data:
-            has_output, has_raises = "output" in data, data.get("raises") is not None
-            if has_output and has_raises:
-                raise ValueError("give either `output` or `raises`, not both")
-            if not has_output and not has_raises:
-                raise ValueError("needs `output` (the expected value) or `raises` (an exception class name)")
-            data = {**data, "expects_output": has_output}
-        return data
-
-    @field_validator("files")
-    @classmethod
-    def _files_stay_inside(cls, files: dict[str, str]) -> dict[str, str]:
-        for path in files:
-            parts = path.replace("\\", "/").split("/")
-            if not path or path.startswith("/") or ".." in parts or ":" in parts[0]:
-                raise ValueError(f"file path {path!r} must be relative and stay inside the working directory")
-        return files
-
-    @field_validator("raises")
-    @classmethod
-    def _raises_is_name(cls, value: str | None) -> str | None:
-        if value is not None and (problem := exception_name_problem(value)):
-            raise ValueError(problem)
-        return value
-
-
 class ToolSpec(BaseModel):
     """A tool specification: the contract the generated function must meet."""
 
@@ -170,7 +111,7 @@ class ToolSpec(BaseModel):
     @classmethod
     def _dependencies_are_modules(cls, values: list[str]) -> list[str]:
         for value in values:
-            if not _MODULE_NAME.match(value):
+            if not MODULE_NAME.match(value):
                 raise ValueError(f"{value!r} is not an importable module name")
         return values
 
@@ -276,12 +217,13 @@ def cross_field_problems(spec: ToolSpec) -> list[SpecProblem]:
             )
         if missing:
             problems.append(SpecProblem(f"examples[{index}].input", f"missing required parameters {missing}"))
-        if example.files and spec.permissions.filesystem == "none":
-            problems.append(
-                SpecProblem(
-                    f"examples[{index}].files",
-                    "the example places files but the spec allows none: declare `permissions: {filesystem: read}` "
-                    "(or `write`)",
+        for field, given in (("files", example.files), ("files_after", example.files_after)):
+            if given and spec.permissions.filesystem == "none":
+                problems.append(
+                    SpecProblem(
+                        f"examples[{index}].{field}",
+                        f"the example {'places' if field == 'files' else 'expects'} files but the spec allows none: "
+                        "declare `permissions: {filesystem: read}` (or `write`)",
+                    )
                 )
-            )
     return problems

@@ -1,0 +1,133 @@
+"""One example of a spec: a call, what it must give, and the files around it.
+
+`files:` are placed in the working folder before the call; `files_after:` is what that folder must hold after
+it (a path mapped to null: that file must not be there). Both take text, or `{base64: ...}` for bytes (an
+SQLite file, an image), so a tool's effect on its folder is evidence like its return value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import re
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# A file's content in a spec: text, or bytes as {"base64": "..."}.
+FileContent = str | dict[str, str]
+
+
+def exception_name_problem(value: str) -> str | None:
+    """Why `value` cannot name an exception class, or None when it can (a builtin exception, or a dotted
+    CapWords name such as `requests.HTTPError` that cannot be checked without importing it)."""
+    if not MODULE_NAME.match(value):
+        return f"{value!r} is not an exception class name such as ValueError"
+    builtin = getattr(builtins, value, None)
+    if builtin is not None:
+        if isinstance(builtin, type) and issubclass(builtin, BaseException):
+            return None
+        return f"{value!r} is a builtin but not an exception class"
+    if not value.rsplit(".", 1)[-1][:1].isupper():
+        return f"{value!r} is not an exception class name (class names start with a capital: ValueError)"
+    return None
+
+
+def content_bytes(content: FileContent) -> bytes:
+    """The bytes a file's content stands for (text is UTF-8)."""
+    return content.encode("utf-8") if isinstance(content, str) else base64.b64decode(content["base64"])
+
+
+def _path_problem(path: str) -> str | None:
+    parts = path.replace("\\", "/").split("/")
+    if not path or path.startswith("/") or ".." in parts or ":" in parts[0] or "\0" in path:
+        return f"file path {path!r} must be relative and stay inside the working directory"
+    return None
+
+
+def _content_problem(path: str, content: Any) -> str | None:
+    if isinstance(content, str):
+        return None
+    if not isinstance(content, dict) or set(content) != {"base64"} or not isinstance(content["base64"], str):
+        return f"file {path!r}: give its text, or its bytes as {{base64: ...}}"
+    try:
+        base64.b64decode(content["base64"], validate=True)
+    except (binascii.Error, ValueError):
+        return f"file {path!r}: its base64 does not decode"
+    return None
+
+
+class Example(BaseModel):
+    """A call and what it must give: `output` (compared by value) or `raises` (an exception class name)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: dict[str, Any] = Field(default_factory=dict)
+    output: Any = None
+    raises: str | None = None
+    expects_output: bool = True
+    files: dict[str, FileContent] = Field(
+        default_factory=dict,
+        description="files (relative path -> text, or {base64: ...}) placed in the working directory first",
+    )
+    files_after: dict[str, FileContent | None] | None = Field(
+        default=None,
+        description="what the working directory must hold after the call (null: the file must not exist)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _output_or_raises(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "expects_output" not in data:
+            has_output, has_raises = "output" in data, data.get("raises") is not None
+            if has_output and has_raises:
+                raise ValueError("give either `output` or `raises`, not both")
+            if not has_output and not has_raises:
+                raise ValueError("needs `output` (the expected value) or `raises` (an exception class name)")
+            data = {**data, "expects_output": has_output}
+        return data
+
+    @field_validator("files", "files_after")
+    @classmethod
+    def _files_stay_inside(cls, files: dict[str, Any] | None) -> dict[str, Any] | None:
+        for path, content in (files or {}).items():
+            if problem := _path_problem(path) or (None if content is None else _content_problem(path, content)):
+                raise ValueError(problem)
+        return files
+
+    @model_serializer(mode="wrap")
+    def _without_unset_files_after(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Written only when given: a spec from before files_after dumps (into TOOL_SPEC, reports) as it did.
+        data = handler(self)
+        if self.files_after is None:
+            data.pop("files_after", None)
+        return data
+
+    def after_text(self) -> str:
+        """What `files_after` asks, in a prompt's words: `notes.txt` holds 'a\nb\n', `old.log` is gone."""
+        parts = []
+        for path, content in (self.files_after or {}).items():
+            if content is None:
+                parts.append(f"`{path}` is gone")
+            elif isinstance(content, str):
+                parts.append(f"`{path}` holds {content!r}")
+            else:
+                parts.append(f"`{path}` holds {len(content_bytes(content))} given bytes")
+        return ", ".join(parts)
+
+    @field_validator("raises")
+    @classmethod
+    def _raises_is_name(cls, value: str | None) -> str | None:
+        if value is not None and (problem := exception_name_problem(value)):
+            raise ValueError(problem)
+        return value
