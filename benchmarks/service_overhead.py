@@ -12,10 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from toolfoundry.cache import ResponseCache
-
 from toolfoundry.models import CompletionRequest, Message, ScriptedModel
-from toolfoundry.service import LLMService
+from toolfoundry.service import LLMService, ResponseCache, ServiceSettings
 
 REQUEST = CompletionRequest(
     messages=(Message(role="system", content="You write Python."), Message(role="user", content="Write f." * 40)),
@@ -34,7 +32,7 @@ async def main(calls: int) -> None:
     model = ScriptedModel(["```python\ndef f():\n    return 1\n```"])
     plain = LLMService()
     with tempfile.TemporaryDirectory() as folder:
-        cached = LLMService(cache=ResponseCache(Path(folder) / "cache.sqlite3"))
+        cached = LLMService(ServiceSettings(cache=ResponseCache(Path(folder) / "cache.sqlite3")))
         await cached.complete(model, REQUEST)  # fill the cache
         direct = await per_call(calls, lambda: model.complete(REQUEST))
         service = await per_call(calls, lambda: plain.complete(model, REQUEST))

@@ -6,6 +6,8 @@ import ast
 import types
 from pathlib import Path
 
+import pytest
+
 import toolfoundry
 
 PACKAGE = Path(toolfoundry.__file__).parent
@@ -20,9 +22,12 @@ def _is_type_checking_block(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, known: set[str]) -> set[str]:
+def _imported(
+    node: ast.Import | ast.ImportFrom, module: str, is_package: bool, known: set[str], homes: dict[str, dict[str, str]]
+) -> set[str]:
     """The toolfoundry modules an import statement runs: the one named, a submodule for `from pkg import sub`,
-    and the packages above them (importing `a.b.c` runs `a.b` first) that are not the importer's own."""
+    the home of a name a package's face imports on first use (`homes`), and the packages above them
+    (importing `a.b.c` runs `a.b` first) that are not the importer's own."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
     else:
@@ -31,6 +36,7 @@ def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, 
             base = base.rpartition(".")[0]
         target = f"{base}.{node.module}" if node.level and node.module else (base if node.level else node.module)
         names = [target or ""] + [f"{target}.{alias.name}" for alias in node.names]
+        names += [homes.get(target or "", {}).get(alias.name, "") for alias in node.names]
     found: set[str] = set()
     own = {module.rsplit(".", depth)[0] for depth in range(module.count(".") + 1)}
     for name in names:
@@ -41,20 +47,44 @@ def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, 
     return found
 
 
+def lazy_homes(trees: dict[str, ast.Module]) -> dict[str, dict[str, str]]:
+    """For each package whose face imports names on first use (a module `__getattr__`, as checks/__init__.py
+    has), the module each name comes from, as its `_HOMES` says: `from toolfoundry.checks import CodeValidator`
+    runs checks.validator though no import statement says so, and the graph must see it."""
+    homes: dict[str, dict[str, str]] = {}
+    for module, tree in trees.items():
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(target, "id", "") == "_HOMES" for target in node.targets):
+                homes[module] = {name: f"{module}.{home}" for name, home in ast.literal_eval(node.value).items()}
+    return homes
+
+
 def import_graph() -> dict[str, set[str]]:
     """Every toolfoundry module and the toolfoundry modules it imports at run time (anywhere in the file, a
     function body included; not under `if TYPE_CHECKING:`, which never runs)."""
     files = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    trees = {module: ast.parse(path.read_text(encoding="utf-8")) for module, path in files.items()}
     known = set(files)
+    homes = lazy_homes(trees)
     graph: dict[str, set[str]] = {}
     for module, path in files.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = trees[module]
         skipped = {id(inner) for node in ast.walk(tree) if _is_type_checking_block(node) for inner in ast.walk(node)}
         graph[module] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in skipped:
-                graph[module] |= _imported(node, module, path.name == "__init__.py", known) - {module}
+                graph[module] |= _imported(node, module, path.name == "__init__.py", known, homes) - {module}
     return graph
+
+
+def reached(graph: dict[str, set[str]], start: set[str]) -> set[str]:
+    """Every module that importing `start` runs, directly or through others."""
+    seen, todo = set(), list(start)
+    while todo:
+        if (module := todo.pop()) not in seen:
+            seen.add(module)
+            todo += graph[module]
+    return seen
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -105,6 +135,35 @@ def test_imports_are_read_as_python_runs_them() -> None:
     assert "toolfoundry.library.store" not in graph["toolfoundry.library.verified"]  # under TYPE_CHECKING
 
 
+def test_a_name_taken_from_a_lazy_face_is_an_import_of_its_home() -> None:
+    trees = {_module_name(path): ast.parse(path.read_text(encoding="utf-8")) for path in PACKAGE.rglob("*.py")}
+    homes = lazy_homes(trees)
+    assert homes["toolfoundry.checks"]["CodeValidator"] == "toolfoundry.checks.validator"
+    (statement,) = ast.parse("from ..checks import CodeValidator, Finding").body
+    found = _imported(statement, "toolfoundry.generate.generator", False, set(trees), homes)  # type: ignore[arg-type]
+    assert found == {"toolfoundry.checks", "toolfoundry.checks.validator"}  # the face itself imports Finding
+
+
+def test_a_finding_needs_neither_the_evidence_stage_nor_the_sandbox() -> None:
+    # A stage below the checks may quote a Finding without a cycle: importing checks.findings runs the checks'
+    # face first, and neither reaches evidence or the sandbox.
+    found = reached(import_graph(), {"toolfoundry.checks", "toolfoundry.checks.findings"})
+    assert found and not {
+        module for module in found if module.startswith(("toolfoundry.evidence", "toolfoundry.sandbox"))
+    }
+
+
+def test_the_checks_face_gives_each_name_from_its_home_and_nothing_else() -> None:
+    from toolfoundry import checks
+    from toolfoundry.checks import behaviour, result, validator
+
+    assert (checks.NotRun, checks.BehaviourResult) == (behaviour.NotRun, behaviour.BehaviourResult)
+    assert (checks.ValidationResult, checks.CodeValidator) == (result.ValidationResult, validator.CodeValidator)
+    assert sorted(checks.__all__) == sorted(["Finding", *checks._HOMES])
+    with pytest.raises(AttributeError, match="no attribute 'FallbackManager'"):
+        checks.FallbackManager  # noqa: B018
+
+
 def test_all_lists_exactly_what_the_package_exports() -> None:
     # As httpx does: every public name in the package's namespace is in __all__, sorted, and nothing else.
     exported = [
@@ -127,8 +186,13 @@ def test_every_error_the_package_raises_is_in_the_tree() -> None:
     for path in PACKAGE.rglob("*.py"):
         if path.name == "harness.py":
             continue  # runs inside the sandbox, on its own
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            call = node.exc if isinstance(node, ast.Raise) else None
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # A package face's __getattr__ raises AttributeError for a name it does not give: Python's protocol.
+        faces = {
+            id(inner) for node in tree.body if getattr(node, "name", "") == "__getattr__" for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            call = node.exc if isinstance(node, ast.Raise) and id(node) not in faces else None
             # A class name; `raise fail(...)` calls a helper that makes the error.
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id[0].isupper():
                 raised.add(call.func.id)

@@ -28,10 +28,13 @@ from tests.helpers import (
     write_specs,
 )
 from toolfoundry.batch import BatchRunner
+from toolfoundry.checks import NotRun
 from toolfoundry.errors import ConfigError
+from toolfoundry.evidence import Evidence
 from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder, repair
 from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
+from toolfoundry.report import ToolReport
 from toolfoundry.service import LLMService
 from toolfoundry.spec import ToolSpecificationParser
 
@@ -244,6 +247,51 @@ def test_an_error_we_meant_is_a_failure_without_a_traceback(tmp_path: Path) -> N
     assert [(summary.state, summary.status) for summary in summaries] == [("failed", "failed")]
     report = json.loads((tmp_path / "slugify.report.json").read_text())
     assert report["reason"] == "ConfigError: no such thing" and report["traceback"] == ""
+
+
+class Watched:
+    """A generator seen only through what is asked of it: every attribute read is recorded; none may be set."""
+
+    def __init__(self, generator: LLMCodeGenerator) -> None:
+        object.__setattr__(self, "_generator", generator)
+        object.__setattr__(self, "asked", set())
+
+    def __getattr__(self, name: str):
+        self.asked.add(name)
+        return getattr(self._generator, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AssertionError(f"the batch set {name!r} on its generator")
+
+
+def test_a_batch_asks_its_generator_only_for_its_identity_its_snapshot_and_a_generation(tmp_path: Path) -> None:
+    """A batch lends, it does not reach in: through a tool skipped, a tool failed, a tool made and the run's files,
+    it reads nothing of the generator but its public identity, snapshot and generate_code."""
+    slugify, double, add = (
+        ToolSpecificationParser().parse(raw) for raw in (SLUG_SPEC, DOUBLE_SPEC, *numbered_specs(1))
+    )
+    model = ScriptedModel({"double": [ConfigError("no such thing")], "add_0": ["no code"]})
+    generator = LLMCodeGenerator.create(
+        model, policy=FallbackPolicy(rounds=1, samples_per_round=1), runner=NotRun("not needed"), library=None
+    )
+    identity = generator.identity
+    verified_before = ToolReport(
+        tool="slugify",
+        status="verified",
+        spec_hash=slugify.spec_hash(),
+        model=identity.model,
+        prompt_version=identity.prompt_version,
+        evidence=Evidence(policy=identity.evidence_options),
+    )
+    (tmp_path / "slugify.report.json").write_text(verified_before.to_json())
+    (tmp_path / "slugify.py").write_text("def slugify(text): ...\n")
+    watched = Watched(generator)
+    runner = BatchRunner(watched, tmp_path)  # type: ignore[arg-type]  # the batch meets it as a generator
+    summaries = asyncio.run(runner.run([slugify, double, add]))
+    run = runner.write_run_files([slugify, double, add], ["module"], 0.0, interrupted=False)
+    assert [summary.state for summary in summaries] == ["skipped", "failed", "done"]
+    assert run["model"] == identity.model and run["prompt_version"] == identity.prompt_version
+    assert watched.asked == {"identity", "snapshot", "generate_code"}
 
 
 def test_what_a_killed_run_left_half_written_is_cleared_before_the_next(tmp_path: Path) -> None:

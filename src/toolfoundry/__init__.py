@@ -8,7 +8,10 @@ the command line.
 
 from ._version import __version__
 from .batch import BatchRunner
-from .checks import CodeValidator, ExampleRunner, Finding, SandboxRunner, ValidationResult
+from .checks.behaviour import ExampleRunner, SandboxRunner
+from .checks.findings import Finding
+from .checks.result import ValidationResult
+from .checks.validator import CodeValidator
 from .errors import (
     AuthenticationFailed,
     BudgetExceeded,
@@ -46,7 +49,7 @@ from .models import DEFAULT_MODEL, ChatModel, CompletionRequest, ModelConfig, Sc
 from .output import ImplementationInjector
 from .report import ToolReport
 from .sandbox import SandboxLimits
-from .service import LLMService, ProviderLimits, ResponseCache, RetryPolicy
+from .service import LLMService, ProviderLimits, ResponseCache, RetryPolicy, ServiceSettings
 from .spec import Example, Param, Permissions, ToolSpec, ToolSpecificationParser, ToolType
 
 __all__ = [
@@ -88,6 +91,7 @@ __all__ = [
     "SandboxUnavailable",
     "ScriptedModel",
     "ServeError",
+    "ServiceSettings",
     "SpecError",
     "SpecProblem",
     "TargetError",

@@ -27,6 +27,9 @@ from .spec import ToolSpec
 
 @dataclass
 class BatchRunner:
+    """Runs many specs through one generator. It lends the generator what a batch shares (RunHooks) and asks it
+    only for its identity (resume, the reports) and its snapshot: the generator's parts are its own."""
+
     generator: LLMCodeGenerator
     output: Path
     concurrency: int = 4
@@ -68,17 +71,7 @@ class BatchRunner:
 
     async def _generate(self, spec: ToolSpec, hooks: RunHooks) -> None:
         summary = self.summaries[spec.name]
-        existing = (
-            up_to_date(
-                spec,
-                self.output,
-                self.generator.models[0].name,
-                self.generator.prompt_builder.version,
-                self.generator.code_validator.evidence.describe(),
-            )
-            if self.resume
-            else None
-        )
+        existing = up_to_date(spec, self.output, self.generator.identity) if self.resume else None
         if existing is not None:
             summary.state, summary.status, summary.report = "skipped", "verified", f"{spec.name}.report.json"
             summary.attempts, summary.seconds = len(existing.attempts), 0.0
@@ -102,7 +95,7 @@ class BatchRunner:
     async def _failed(self, spec: ToolSpec, summary: ToolSummary, error: Exception, seconds: float) -> None:
         """A tool whose pipeline raised: `failed`, with the exception in its report (and a traceback when it is a
         bug of ours, for the bug report; never on the console). No module is written for it."""
-        report = ToolReport.failure(spec.name, spec.spec_hash(), self.generator.models[0].name, error, seconds)
+        report = ToolReport.failure(spec.name, spec.spec_hash(), self.generator.identity.model, error, seconds)
         path = self.output / f"{spec.name}.report.json"
         try:
             await asyncio.to_thread(write_atomically, path, report.to_json() + "\n")
@@ -122,13 +115,14 @@ class BatchRunner:
         finished = {summary.tool for summary in summaries if summary.state in {"done", "skipped"}}
         for filename, text in render_targets(targets, [spec for spec in specs if spec.name in finished]).items():
             write_atomically(self.output / filename, text)
+        identity = self.generator.identity
         run = run_report(
             summaries,
-            model=self.generator.models[0].name,
+            model=identity.model,
             seconds=seconds,
             interrupted=interrupted,
-            service=self.generator.llm_service.snapshot(),
-            prompt_version=self.generator.prompt_builder.version,
+            service=self.generator.snapshot(),
+            prompt_version=identity.prompt_version,
         )
         write_atomically(self.output / "report.json", json.dumps(run, indent=2) + "\n")
         write_html_report(self.output, run)

@@ -1,5 +1,5 @@
-from toolfoundry.checks import CodeValidator
 from toolfoundry.checks.behaviour import NotRun
+from toolfoundry.checks.validator import CodeValidator
 
 
 def test_syntax_error_is_reported_with_line_and_stops_there(slug_spec) -> None:

@@ -108,9 +108,14 @@ def test_validate_reports_findings_and_examples(spec_file, write) -> None:
     assert "[security/environment-access]" in failed.output and "[compliance/docstring]" in failed.output
 
 
-def test_validate_with_a_bad_spec_exits_2(write) -> None:
-    result = cli("validate", write("x.py", "x = 1\n"), "--spec", write("s.yaml", "name: 1\n"))
-    assert result.exit_code == 2
+def test_validate_with_a_bad_spec_exits_2_naming_every_problem(write) -> None:
+    spec = write("s.yaml", "name: 1\n")
+    result = cli("validate", write("x.py", "x = 1\n"), "--spec", spec)
+    # Typer's own usage errors exit 2 as well: the message is what shows the spec was read and refused.
+    assert result.exit_code == 2 and f"invalid tool specification {spec} (2 problems)" in result.stderr
+    assert (
+        "  - name: Input should be a valid string" in result.stderr and "  - description: is required" in result.stderr
+    )
 
 
 def test_types_in_error_messages_survive_the_terminal(write, tmp_path) -> None:

@@ -6,10 +6,10 @@ import pytest
 
 from tests.helpers import GOOD_SLUGIFY, requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel, ToolDesignerAgent
-from toolfoundry.errors import ModelError, SpecError
+from toolfoundry.errors import ConfigError, ModelError, SpecError
 from toolfoundry.generate import RepairPolicy, RunHooks
 from toolfoundry.models.base import CompletionRequest
-from toolfoundry.service import LLMService
+from toolfoundry.service import LLMService, ServiceSettings
 
 pytestmark = requires_sandbox
 POLICY = RepairPolicy(rounds=2, samples_per_round=2)
@@ -103,7 +103,7 @@ def test_unsafe_code_is_never_shipped_even_if_it_would_pass(slug_spec) -> None:
 
 def test_a_spent_budget_stops_the_loop_cleanly(slug_spec) -> None:
     model = ScriptedModel([WRONG])
-    tool = generate(slug_spec, model, service=LLMService(max_tokens_total=1200))
+    tool = generate(slug_spec, model, service=LLMService(ServiceSettings(max_tokens_total=1200)))
     assert tool.status == "unverified" and 1 <= len(model.requests) < 4
     assert tool.report.tokens.total <= 1200
     assert "stopped early: token budget of 1200 would be passed" in tool.report.reason
@@ -156,18 +156,32 @@ def test_a_rejected_key_is_not_tried_again_and_the_next_model_takes_over(slug_sp
     assert tool.status == "verified" and [attempt.model for attempt in tool.report.attempts] == ["rejected", "good"]
 
 
-def test_the_factory_gives_the_service_the_prompt_builders_version() -> None:
-    generator = LLMCodeGenerator.create(ScriptedModel(["x"], prompt_style="compact"), timeout_s=7.0, max_tokens_total=9)
+def test_the_factory_gives_the_service_its_settings_and_the_prompt_builders_version() -> None:
+    settings = ServiceSettings(timeout_s=7.0, max_tokens_total=9)
+    generator = LLMCodeGenerator.create(ScriptedModel(["x"], prompt_style="compact"), service=settings)
     assert generator.prompt_builder.version == "2-compact"
     assert generator.llm_service.prompt_version == generator.prompt_builder.version
-    assert generator.llm_service.timeout_s == 7.0 and generator.llm_service.max_tokens_total == 9
+    assert generator.llm_service.settings is settings
+    assert generator.identity.prompt_version == "2-compact" and generator.identity.model == "scripted"
+    with pytest.raises(ConfigError, match="not both"):  # a whole service brings its own settings
+        LLMCodeGenerator.create(ScriptedModel(["x"]), service=settings, llm_service=LLMService())
+
+
+def attributes(generator: LLMCodeGenerator) -> dict[str, dict[str, int]]:
+    """Every attribute of the generator and of each of its parts, by the object it holds."""
+    parts = {"generator": generator} | {
+        name: part for name, part in vars(generator).items() if hasattr(part, "__dict__")
+    }
+    return {name: {key: id(value) for key, value in vars(part).items()} for name, part in parts.items()}
 
 
 def test_a_batch_lends_a_generation_its_observer_and_call_slots_without_changing_the_generator(slug_spec) -> None:
     generator = LLMCodeGenerator.create(ScriptedModel([GOOD_SLUGIFY]))
+    before = attributes(generator)
     seen: list[tuple[str, int]] = []
     slots = asyncio.Semaphore(1)
     hooks = RunHooks(on_attempt=lambda tool, attempt: seen.append((tool, attempt.number)), call_slots=slots)
     tool = asyncio.run(generator.generate_code(slug_spec, hooks))
     assert tool.status == "verified" and seen == [("slugify", 1)]
-    assert not hasattr(generator.repair_loop, "observer") and not hasattr(generator.llm_service, "call_slots")
+    # Lent for one call, kept by none: no attribute of the generator or its parts was added, removed or rebound.
+    assert attributes(generator) == before

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import toolfoundry
-from toolfoundry.checks import BehaviourResult, ExampleOutcome, Finding, ValidationResult
+from toolfoundry.checks.behaviour import BehaviourResult, ExampleOutcome
+from toolfoundry.checks.findings import Finding
+from toolfoundry.checks.result import ValidationResult
 from toolfoundry.errors import BudgetExceeded
 from toolfoundry.evidence import EvidencePolicy
 from toolfoundry.evidence.judging import ProbeResult

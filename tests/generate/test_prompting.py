@@ -1,8 +1,8 @@
 import pytest
 
-from toolfoundry.checks import ValidationResult
 from toolfoundry.checks.behaviour import BehaviourResult, ExampleOutcome
 from toolfoundry.checks.findings import Finding
+from toolfoundry.checks.result import ValidationResult
 from toolfoundry.errors import ConfigError
 from toolfoundry.generate import ContextBuilder, PromptBuilder
 from toolfoundry.spec import ToolSpecificationParser, ToolType, detect_tool_type

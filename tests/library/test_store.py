@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 import sqlite3
 import subprocess
@@ -16,7 +18,8 @@ from tests.helpers import GOOD_SLUGIFY, requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel
 from toolfoundry.cli import app
 from toolfoundry.errors import LibraryError, ModelError
-from toolfoundry.library import SCHEMA_VERSION, ToolLibrary, builtin_library, retrieval_pool
+from toolfoundry.evidence import EvidencePolicy
+from toolfoundry.library import SCHEMA_VERSION, ToolLibrary
 from toolfoundry.spec import ToolSpecificationParser
 
 runner = CliRunner()
@@ -59,6 +62,23 @@ def test_a_verified_tool_is_added_and_then_reused_with_no_model_call(slug_spec, 
     fresh = ScriptedModel([GOOD_SLUGIFY])
     assert generate(slug_spec, fresh, library, fresh=True).status == "verified" and len(fresh.requests) == 1
     assert len(library.versions("slugify")) == 1  # same spec: no new version
+
+
+@requires_sandbox
+@pytest.mark.parametrize(
+    "today",
+    [
+        {"model": ScriptedModel([GOOD_SLUGIFY], name="another")},
+        {"prompt_style": "compact"},
+        {"evidence": EvidencePolicy(probes=5)},
+    ],
+    ids=["model", "prompt version", "evidence options"],
+)
+def test_a_stored_tool_made_under_another_identity_is_not_reused(slug_spec, library, today) -> None:
+    assert generate(slug_spec, ScriptedModel([GOOD_SLUGIFY]), library).report.library["added"] is True
+    model = today.pop("model", ScriptedModel([GOOD_SLUGIFY]))
+    tool = generate(slug_spec, model, library, **today)
+    assert len(model.requests) == 1 and tool.status == "verified" and "reused" not in tool.report.library
 
 
 @requires_sandbox
@@ -117,21 +137,16 @@ def test_library_tools_change_the_prompt_of_a_similar_spec(library) -> None:
     )
 
 
-def test_retrieval_pool_drops_near_duplicates(library) -> None:
-    builtin = {tool.spec.name: tool for tool in builtin_library()}
-    slug = builtin["slugify"]
-    library.add(slug.spec, slug.code, {"status": "verified"}, "m", "0")  # same name as a built-in: once
-    # The same code as a built-in, under another name and with a comment for a docstring: a near-duplicate.
-    copied = builtin["roman_to_int"].code.replace('"""Convert a Roman numeral to an integer."""', "# roman")
-    copied = copied.replace("def roman_to_int(", "def roman_value(")
-    renamed = builtin["roman_to_int"].spec.model_copy(update={"name": "roman_value"})
-    library.add(renamed, copied, {"status": "verified"}, "m", "0")
-    different = ToolSpecificationParser().parse(REVERSE_SPEC)
-    library.add(different, REVERSE_CODE, {"status": "verified"}, "m", "0")
-    names = [tool.spec.name for tool in retrieval_pool(library)]
-    assert names.count("slugify") == 1
-    assert "roman_value" in names and "roman_to_int" not in names  # the user's copy stands for both
-    assert "reverse_words" in names and len(names) == len(builtin) + 1
+def test_the_library_keeps_tools_and_leaves_retrieval_to_generation() -> None:
+    """What counts as one example and which tools are alike is generation's policy (generate/retrieval.py): the
+    library imports nothing of generate, and its modules import each other one way, annotations included."""
+    folder = Path(inspect.getfile(ToolLibrary)).parent
+    imported = {
+        path.stem: {node.module for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)}
+        for path in folder.glob("*.py")
+    }
+    assert not any("generate" in (module or "") for modules in imported.values() for module in modules)
+    assert "store" not in imported["verified"] and "verified" in imported["store"]
 
 
 def _v1_library(path: Path) -> None:

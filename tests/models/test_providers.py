@@ -14,7 +14,7 @@ from toolfoundry.errors import AuthenticationFailed, CircuitOpen, ConfigError, M
 from toolfoundry.models import CompletionRequest, Message, load_model
 from toolfoundry.models.anthropic_provider import AnthropicModel
 from toolfoundry.models.openai_provider import OpenAIModel
-from toolfoundry.service import LLMService, ProviderLimits, RetryPolicy
+from toolfoundry.service import LLMService, ProviderLimits, RetryPolicy, ServiceSettings
 
 KEY = "sk-test-CANARY0123456789abcdef"
 REQUEST = CompletionRequest(
@@ -25,9 +25,9 @@ REQUEST = CompletionRequest(
 )
 
 
-def service(fake_time: FakeTime, **options) -> LLMService:
-    options.setdefault("retry", RetryPolicy(max_retries=3, base_delay_s=0.5, jitter=0.5))
-    return LLMService(sleep=fake_time.sleep, clock=fake_time.clock, seed=1, grace_s=1.0, **options)
+def service(fake_time: FakeTime, **settings) -> LLMService:
+    settings.setdefault("retry", RetryPolicy(max_retries=3, base_delay_s=0.5, jitter=0.5))
+    return LLMService(ServiceSettings(**settings), sleep=fake_time.sleep, clock=fake_time.clock, seed=1, grace_s=1.0)
 
 
 def openai_model(server: FaultServer) -> OpenAIModel:
@@ -201,7 +201,7 @@ def test_tokens_per_minute_are_limited(server, fake_time) -> None:
 
 
 def test_concurrent_requests_are_capped(server) -> None:
-    llm = LLMService(limits={"openai": ProviderLimits(max_concurrent=2)})
+    llm = LLMService(ServiceSettings(limits={"openai": ProviderLimits(max_concurrent=2)}))
     server.play(Step(action="hang", seconds=0.3, body=openai_reply()))
     model = openai_model(server)
     in_flight = peak = 0

@@ -17,7 +17,7 @@ from tests.helpers import GOOD_SLUGIFY, requires_sandbox, scripted_model
 from toolfoundry.cli import app
 from toolfoundry.errors import BudgetExceeded
 from toolfoundry.models import CompletionRequest, Message, ScriptedModel
-from toolfoundry.service import LLMService, ResponseCache
+from toolfoundry.service import LLMService, ResponseCache, ServiceSettings
 
 CANARY = "sk-test-CANARY-do-not-leak-0123456789"
 runner = CliRunner()
@@ -30,7 +30,7 @@ def request(**changes) -> CompletionRequest:
 
 def test_a_deterministic_request_is_answered_from_the_cache(tmp_path) -> None:
     model = ScriptedModel(["first", "second"])
-    llm = LLMService(cache=ResponseCache(tmp_path / "c.sqlite3"), prompt_version="1")
+    llm = LLMService(ServiceSettings(cache=ResponseCache(tmp_path / "c.sqlite3")), prompt_version="1")
     first = asyncio.run(llm.complete(model, request()))
     again = asyncio.run(llm.complete(model, request()))
     assert (first.text, again.text, again.cached) == ("first", "first", True)
@@ -40,16 +40,16 @@ def test_a_deterministic_request_is_answered_from_the_cache(tmp_path) -> None:
 def test_the_key_covers_model_parameters_and_prompt_version(tmp_path) -> None:
     cache = ResponseCache(tmp_path / "c.sqlite3")
     model = ScriptedModel(["a", "b", "c", "d", "e"])
-    asyncio.run(LLMService(cache=cache, prompt_version="1").complete(model, request()))
-    asyncio.run(LLMService(cache=cache, prompt_version="2").complete(model, request()))
-    asyncio.run(LLMService(cache=cache, prompt_version="1").complete(model, request(max_tokens=99)))
-    asyncio.run(LLMService(cache=cache, prompt_version="1").complete(model, request(seed=4)))
+    asyncio.run(LLMService(ServiceSettings(cache=cache), prompt_version="1").complete(model, request()))
+    asyncio.run(LLMService(ServiceSettings(cache=cache), prompt_version="2").complete(model, request()))
+    asyncio.run(LLMService(ServiceSettings(cache=cache), prompt_version="1").complete(model, request(max_tokens=99)))
+    asyncio.run(LLMService(ServiceSettings(cache=cache), prompt_version="1").complete(model, request(seed=4)))
     assert len(model.requests) == 4
 
 
 def test_sampled_requests_without_a_seed_are_never_cached(tmp_path) -> None:
     model = ScriptedModel(["a", "b"])
-    llm = LLMService(cache=ResponseCache(tmp_path / "c.sqlite3"))
+    llm = LLMService(ServiceSettings(cache=ResponseCache(tmp_path / "c.sqlite3")))
     for _ in range(2):
         asyncio.run(llm.complete(model, request(seed=None, temperature=0.8)))
     assert len(model.requests) == 2 and ResponseCache(tmp_path / "c.sqlite3").stats()["entries"] == 0
@@ -57,7 +57,7 @@ def test_sampled_requests_without_a_seed_are_never_cached(tmp_path) -> None:
 
 def test_the_cache_holds_json_not_pickle(tmp_path) -> None:
     path = tmp_path / "c.sqlite3"
-    asyncio.run(LLMService(cache=ResponseCache(path)).complete(ScriptedModel(["reply"]), request()))
+    asyncio.run(LLMService(ServiceSettings(cache=ResponseCache(path))).complete(ScriptedModel(["reply"]), request()))
     (value,) = sqlite3.connect(path).execute("SELECT completion FROM responses").fetchone()
     assert json.loads(value)["text"] == "reply"
 
@@ -101,7 +101,7 @@ def test_costs_are_priced_and_a_dollar_budget_stops_before_it_is_passed(server, 
     prices = {f"openai-compatible:{server.url}/v1#m": [1000.0, 2000.0]}  # dear, so a few calls cost cents
     model = load_model(f"openai-compatible:{server.url}/v1#m", {key: tuple(v) for key, v in prices.items()})
     server.play(Step(body=openai_reply("x", prompt=10, completion=10)))
-    llm = LLMService(max_cost_usd=0.05)
+    llm = LLMService(ServiceSettings(max_cost_usd=0.05))
     small = request(max_tokens=10)
     asyncio.run(llm.complete(model, small))
     assert llm.ledger.cost_usd == pytest.approx((10 * 1000 + 10 * 2000) / 1e6)

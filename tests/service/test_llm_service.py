@@ -5,14 +5,14 @@ import pytest
 from tests.helpers import FakeTime
 from toolfoundry.errors import BudgetExceeded, ModelError, RetryableModelError
 from toolfoundry.models import CompletionRequest, Message, ScriptedModel
-from toolfoundry.service import LLMService, RetryPolicy
+from toolfoundry.service import LLMService, RetryPolicy, ServiceSettings
 
 REQUEST = CompletionRequest(messages=(Message(role="user", content="write code"),), max_tokens=50)
 
 
-def service_with_recorded_sleeps(**options) -> tuple[LLMService, list[float]]:
+def service_with_recorded_sleeps(grace_s: float = 5.0, **settings) -> tuple[LLMService, list[float]]:
     fake = FakeTime()
-    return LLMService(sleep=fake.sleep, seed=7, **options), fake.slept
+    return LLMService(ServiceSettings(**settings), sleep=fake.sleep, seed=7, grace_s=grace_s), fake.slept
 
 
 def test_transient_failures_are_retried_with_growing_jittered_waits() -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ..checks import SandboxRunner
+from ..checks.behaviour import SandboxRunner
 from ..errors import SpecError
 from ..sandbox import sandbox_problem
 from ..spec import ToolSpec, ToolSpecificationParser

@@ -20,7 +20,7 @@ from ..library import ToolLibrary, default_library_path
 from ..models import DEFAULT_MODEL
 from ..models.prices import load_price_overrides
 from ..output import TARGETS, check_targets
-from ..service import ProviderLimits, ResponseCache
+from ..service import ProviderLimits, ResponseCache, ServiceSettings
 from ..settings import default_cache_path, provider_limits
 from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs, stderr, stdout
 from .evidence_options import (
@@ -66,9 +66,15 @@ def generate(
         typer.Option(help="full: context and rules; compact: signature, description, examples [default: the model's]"),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume/--no-resume", help="skip tools verified before with the same spec and model")
+        bool,
+        typer.Option(
+            "--resume/--no-resume",
+            help="skip tools verified before for the same spec, model, prompt version and evidence options",
+        ),
     ] = True,
-    timeout: Annotated[float, typer.Option(min=1, help="seconds allowed for one model call")] = 120.0,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="seconds allowed for one model call")
+    ] = ServiceSettings.timeout_s,
     deadline: Annotated[
         float | None, typer.Option(min=1, help="seconds allowed for one call with all its retries")
     ] = None,
@@ -108,12 +114,14 @@ def generate(
             library=ToolLibrary(default_library_path()) if use_library else None,
             fresh=fresh,
             prices=load_price_overrides(prices) if prices else None,
-            timeout_s=timeout,
-            deadline_s=deadline,
-            max_tokens_total=max_tokens_total,
-            max_cost_usd=budget_usd,
-            cache=ResponseCache(default_cache_path()) if cache else None,
-            limits={name: ProviderLimits(**values) for name, values in provider_limits().items()},
+            service=ServiceSettings(
+                timeout_s=timeout,
+                deadline_s=deadline,
+                max_tokens_total=max_tokens_total,
+                max_cost_usd=budget_usd,
+                cache=ResponseCache(default_cache_path()) if cache else None,
+                limits={name: ProviderLimits(**values) for name, values in provider_limits().items()},
+            ),
         )
     except ConfigError as error:
         raise fail(str(error)) from None

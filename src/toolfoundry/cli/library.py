@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._version import __version__
-from ..checks import CodeValidator
+from ..checks.validator import CodeValidator
 from ..errors import ToolfoundryError
 from ..generate import PROMPT_VERSION
 from ..library import ToolLibrary, default_library_path

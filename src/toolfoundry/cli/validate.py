@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..checks import CodeValidator
+from ..checks.validator import CodeValidator
 from ..evidence import DEFAULT_PROBES
 from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs
 from .evidence_options import ProbeSeedOption, ProbesOption, ShowAllOption, evidence_policy

@@ -1,28 +1,26 @@
 """Evidence beyond the examples a model was shown: held-back examples and probes built from the types.
 
 "Verified" means a candidate passed what it was shown and also what it never saw. This package decides that
-evidence (plan.py: holdout.py, probes.py), and reads what the sandbox reports back (judging.py); the checks
-run it (checks/behaviour.py), and the report states it (summary.py).
+evidence before any code exists (plan.py: holdout.py, probes.py, types.py), reads what the sandbox reports
+back into one ProbeResult (judging.py), and states it in the report (summary.py); the checks run it
+(checks/behaviour.py). What is weighed across candidates (tests from the spec's words, agreement) is the
+repair loop's, in generate/.
 """
 
-from .agreement import Agreement, agreement
 from .judging import ProbeFailure, ProbeResult
 from .plan import DEFAULT_PROBES, EvidencePlan, EvidencePolicy, plan_evidence
 from .probes import Probe, ProbePlan
-from .summary import Evidence, ProbeEvidence, SpecTestEvidence
+from .summary import Evidence, SpecTestEvidence
 
 __all__ = [
     "DEFAULT_PROBES",
-    "Agreement",
     "Evidence",
     "EvidencePlan",
     "EvidencePolicy",
     "Probe",
-    "ProbeEvidence",
     "ProbeFailure",
     "ProbePlan",
     "ProbeResult",
     "SpecTestEvidence",
-    "agreement",
     "plan_evidence",
 ]

@@ -30,7 +30,7 @@ class ProbeFailure(BaseModel):
 
 
 class ProbeResult(BaseModel):
-    """The probes' verdict on one candidate."""
+    """The probes' verdict on one candidate: what the loop compares candidates on and the report states."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -38,9 +38,11 @@ class ProbeResult(BaseModel):
     ran: int = 0
     failed: int = 0
     failures: list[ProbeFailure] = Field(default_factory=list)  # the first few
-    seed: int = 0
+    seed: int = 0  # with the spec, reproduces the probes: `--probe-seed`
     notes: list[str] = Field(default_factory=list)  # what was not probed, and why; where probing stopped
-    digests: dict[int, str] = Field(default_factory=dict)  # probe index -> hash of its result, for agreement
+    # Probe index -> hash of its result: candidates are compared on them (generate/agreement.py). Left out of
+    # every dump: a report states the probes' verdict, not what each result hashed to.
+    digests: dict[int, str] = Field(default_factory=dict, exclude=True)
 
     @property
     def clean(self) -> bool:

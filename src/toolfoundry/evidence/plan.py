@@ -22,7 +22,7 @@ class EvidencePolicy:
     # Verified only once this many candidates pass everything and agree on every probe. 1: the first that
     # passes is kept (today's cost); more: sampling goes on until enough agree or the attempts run out.
     min_agreeing: int = 1
-    # One more call per spec asks the model for test cases from the spec's words (evidence/spec_tests.py).
+    # One more call per spec asks the model for test cases from the spec's words (generate/spec_tests.py).
     # Off by default: on the quality set it cost a quarter more tokens and verified nothing more rightly
     # (the default model's tests were wrong as often as its code: README, "What verified means").
     spec_tests: bool = False

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .judging import ProbeFailure
-
-
-class ProbeEvidence(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    planned: int = 0
-    ran: int = 0
-    failed: int = 0
-    failures: list[ProbeFailure] = Field(default_factory=list)
-    seed: int = 0  # with the spec, reproduces the probes: `--probe-seed`
-    notes: list[str] = Field(default_factory=list)
+from .judging import ProbeResult
 
 
 class SpecTestEvidence(BaseModel):
@@ -43,7 +32,7 @@ class Evidence(BaseModel):
     held_back_passed: int = 0
     show_all_examples: bool = False  # the option that shows every example was used: nothing held back
     examples_ran: bool = False
-    probes: ProbeEvidence = Field(default_factory=ProbeEvidence)
+    probes: ProbeResult = Field(default_factory=ProbeResult)
     spec_tests: list[SpecTestEvidence] = Field(default_factory=list)
     spec_tests_note: str = ""  # why there are none, when there are none
     policy: str = ""  # EvidencePolicy.describe(): the options the evidence was gathered under

@@ -2,7 +2,8 @@
 
 The harness inside the sandbox is standard library only and must not parse type expressions, so the host
 turns `list[int] | None` into `["union", [["list", ["int"]], ["none"]]]` and the harness walks that.
-The probes' input strategies are built from the same tree (probes.py).
+The probes' input strategies are built from the same tree (probes.py), and a test written from the spec's
+words counts only if its values fit it as the harness would check them (fits_declared_types).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..sandbox.values import json_view, type_problem
+from ..spec import Example, ToolSpec
 from ..spec.typeexpr import canonical_type, parse_type
 
 TypeTree = list[Any]
@@ -23,6 +26,15 @@ def type_tree(expression: str | None) -> TypeTree:
     if expression is None:
         return ANY
     return _tree(parse_type(canonical_type(expression)))
+
+
+def fits_declared_types(example: Example, spec: ToolSpec) -> bool:
+    """Whether an example's inputs and expected result are of the spec's declared types. A spec-derived test
+    that breaks them tests the model's arithmetic of types, not the tool (`mean(values=1)` for a list param)."""
+    types = {param.name: param.type for param in spec.input_params}
+    if any(type_problem(value, json_view(type_tree(types[name]))) for name, value in example.input.items()):
+        return False
+    return not (example.expects_output and type_problem(example.output, json_view(type_tree(spec.output_type))))
 
 
 def _tree(node: ast.expr) -> TypeTree:

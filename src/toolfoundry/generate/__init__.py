@@ -1,5 +1,6 @@
 """Generation: context and prompts for a spec, model replies turned into code (extract, mend), the repair
-loop with escalation across models, and the generator that ends each spec in a module and a report."""
+loop with escalation across models and what it weighs across candidates (tests from the spec's words,
+agreement on the probes), and the generator that ends each spec in a module and a report."""
 
 from __future__ import annotations
 

@@ -7,16 +7,14 @@ budget in priority order. Tokens are counted with the model's own tokenizer wher
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
-from rank_bm25 import BM25Okapi
 
 from ..library import VerifiedTool, builtin_library
 from ..models.base import estimate_tokens
 from ..spec import ToolSpec, ToolType
+from .retrieval import ExampleRetriever
 
 BEST_PRACTICES: dict[ToolType, list[str]] = {
     ToolType.DEFAULT: [
@@ -44,33 +42,6 @@ BEST_PRACTICES: dict[ToolType, list[str]] = {
         "Decode JSON explicitly and fail clearly on a malformed body.",
     ],
 }
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.replace("_", " ").lower())
-
-
-def _document(spec: ToolSpec) -> list[str]:
-    params = " ".join(f"{param.name} {param.type} {param.description}" for param in spec.input_params)
-    tool_type = spec.effective_tool_type.value
-    return _words(f"{spec.name} {spec.name} {spec.description} {params} {spec.output_format} {tool_type} {tool_type}")
-
-
-@dataclass
-class ExampleRetriever:
-    """Lexical (BM25) retrieval over library tools by name, description, params and tool type."""
-
-    tools: tuple[VerifiedTool, ...]
-
-    def __post_init__(self) -> None:
-        self._index = BM25Okapi([_document(tool.spec) for tool in self.tools]) if self.tools else None
-
-    def similar(self, spec: ToolSpec, limit: int = 3) -> list[VerifiedTool]:
-        if self._index is None or limit <= 0:
-            return []
-        scores = self._index.get_scores(_document(spec))
-        ranked = sorted(range(len(self.tools)), key=lambda index: -scores[index])
-        return [self.tools[index] for index in ranked[:limit] if scores[index] > 0]
 
 
 class ContextSection(BaseModel):

@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from .._version import __version__
 from ..checks import CodeValidator, ExampleRunner, SandboxRunner
 from ..errors import ConfigError
 from ..evidence import EvidencePolicy
-from ..library import ToolLibrary, retrieval_pool
+from ..library import ToolLibrary
 from ..models import DEFAULT_MODEL, ChatModel, load_model
 from ..models.prices import Price
 from ..output import ImplementationInjector, stub_code
-from ..report import Status, TokenTotals, ToolReport
-from ..service import LLMService, ProviderLimits, ResponseCache, total_cost
+from ..report import GeneratorIdentity, Status, TokenTotals, ToolReport, reusable
+from ..service import LLMService, ServiceSettings, total_cost
 from ..spec import ToolSpec
 from .context import Context, ContextBuilder
 from .prompting import PromptBuilder
 from .repair import RepairLoop, RepairPolicy, RunHooks
+from .retrieval import retrieval_pool
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class LLMCodeGenerator:
         self.implementation_injector = implementation_injector
         self.repair_loop = repair_loop
         self.models = models
-        self.library = library  # verified tools: reused on a spec-hash match, and every new one added
+        self.library = library  # verified tools: reused by the one reuse rule (report.reusable), every new one added
         self.fresh = fresh  # generate even when the library holds the spec
 
     @classmethod
@@ -75,50 +77,54 @@ class LLMCodeGenerator:
         fresh: bool = False,
         context_budget_tokens: int = 1200,
         prices: dict[str, Price] | None = None,
-        timeout_s: float = 120.0,
-        deadline_s: float | None = None,
-        max_tokens_total: int | None = None,
-        max_cost_usd: float | None = None,
-        cache: ResponseCache | None = None,
-        limits: dict[str, ProviderLimits] | None = None,
+        service: ServiceSettings | None = None,
         llm_service: LLMService | None = None,
     ) -> LLMCodeGenerator:
         """The one way to build a generator (the CLI, the library API and the benchmarks all come here): models
         given as strings are loaded, every stage gets its default unless given. The prompt style is the first
-        model's preference unless given (small local models prefer `compact`). The service's settings
-        (timeout to limits) build its LLMService; `llm_service` replaces it whole (tests inject clocks)."""
+        model's preference unless given (small local models prefer `compact`). `service` settles every model
+        call (timeout, deadline, budgets, cache, limits, retries); `llm_service` replaces the service whole
+        (tests inject clocks), so it comes with its own settings, never with `service`."""
+        if service is not None and llm_service is not None:
+            raise ConfigError("give LLMCodeGenerator.create the service's settings or a whole llm_service, not both")
         chain = [load_model(item, prices) if isinstance(item, str) else item for item in (model, *fallback_models)]
         prompts = PromptBuilder(style=prompt_style or chain[0].prompt_style)
-        service = llm_service or LLMService(
-            timeout_s=timeout_s,
-            deadline_s=deadline_s,
-            max_tokens_total=max_tokens_total,
-            max_cost_usd=max_cost_usd,
-            cache=cache,
-            limits=limits,
-            prompt_version=prompts.version,
-        )
+        llm_service = llm_service or LLMService(service, prompt_version=prompts.version)
         validator = CodeValidator(runner=runner or SandboxRunner(), evidence=evidence)
         return cls(
-            llm_service=service,
+            llm_service=llm_service,
             prompt_builder=prompts,
             context_builder=ContextBuilder(
                 library=retrieval_pool(library), count_tokens=chain[0].count_tokens, budget_tokens=context_budget_tokens
             ),
             code_validator=validator,
             implementation_injector=ImplementationInjector(),
-            repair_loop=RepairLoop(service, prompts, validator, policy),
+            repair_loop=RepairLoop(llm_service, prompts, validator, policy),
             models=chain,
             library=library,
             fresh=fresh,
         )
 
+    @property
+    def identity(self) -> GeneratorIdentity:
+        """What its results are made under (the first model, the prompt version, the evidence options): what its
+        reports record, and what a result made before must match to be reused."""
+        return GeneratorIdentity(
+            model=self.models[0].name,
+            prompt_version=self.prompt_builder.version,
+            evidence_options=self.code_validator.evidence.describe(),
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state of its model calls so far (breakers, cache hits, spend), for a report."""
+        return self.llm_service.snapshot()
+
     async def generate_code(self, tool_specification: ToolSpec, hooks: RunHooks | None = None) -> GeneratedTool:
         """One spec through every stage. `hooks` are a batch's: an attempt observer and shared call slots."""
-        spec = tool_specification
+        spec, identity = tool_specification, self.identity
         started = time.monotonic()
         if self.library is not None and not self.fresh:
-            reused = await self._from_library(spec, started)
+            reused = await self._from_library(spec, identity, started)
             if reused is not None:
                 return reused
         # The compact prompt carries no context; an empty one keeps the report from naming tools it never saw.
@@ -132,7 +138,7 @@ class LLMCodeGenerator:
             status=verdict.status,
             reason=verdict.reason,
             spec_hash=spec.spec_hash(),
-            model=self.models[0].name,
+            model=identity.model,
             models_used=sorted({attempt.model for attempt in outcome.attempts}),
             chosen_attempt=kept.attempt if kept else None,
             attempts=outcome.attempts,
@@ -146,7 +152,7 @@ class LLMCodeGenerator:
                 completion=sum(call.completion_tokens for call in outcome.calls if not call.cached),
             ),
             cost_usd=total_cost(call.cost_usd for call in outcome.calls),
-            service=self.llm_service.snapshot(),
+            service=self.snapshot(),
             seconds=round(time.monotonic() - started, 3),
             context={
                 "similar_tools": context.example_names,
@@ -156,7 +162,7 @@ class LLMCodeGenerator:
             },
             sandbox=kept.result.behaviour.limits if kept else {},
             toolfoundry_version=__version__,
-            prompt_version=self.prompt_builder.version,
+            prompt_version=identity.prompt_version,
         )
         if verdict.status == "verified" and self.library is not None:
             stored = await asyncio.to_thread(
@@ -166,7 +172,7 @@ class LLMCodeGenerator:
                 report.model_dump(mode="json"),
                 ", ".join(report.models_used),
                 __version__,
-                self.prompt_builder.version,
+                identity.prompt_version,
             )
             report = report.model_copy(
                 update={"library": {"added": True, "version": stored.version, "path": str(self.library.path)}}
@@ -182,10 +188,11 @@ class LLMCodeGenerator:
         )
         return GeneratedTool(spec=spec, implementation=implementation, module_source=module, report=report)
 
-    async def _from_library(self, spec: ToolSpec, started: float) -> GeneratedTool | None:
-        """The stored tool for this exact spec, if its checks still pass today; no model call."""
+    async def _from_library(self, spec: ToolSpec, identity: GeneratorIdentity, started: float) -> GeneratedTool | None:
+        """The stored tool for this exact spec, when the reuse rule keeps it and its checks still pass today; no
+        model call."""
         stored = await asyncio.to_thread(self.library.find, spec.spec_hash())
-        if stored is None:
+        if stored is None or not reusable(ToolReport.from_data(stored.report), spec, identity):
             return None
         result = await asyncio.to_thread(self.code_validator.validate, stored.code, spec)
         if not result.verified:
@@ -210,8 +217,8 @@ class LLMCodeGenerator:
                 "created": stored.created,
             },
             toolfoundry_version=__version__,
-            prompt_version=self.prompt_builder.version,
-            service=self.llm_service.snapshot(),
+            prompt_version=identity.prompt_version,
+            service=self.snapshot(),
         )
         module = await asyncio.to_thread(
             self.implementation_injector.inject,

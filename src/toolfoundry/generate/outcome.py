@@ -4,8 +4,8 @@ The loop records what happens here (an attempt, the spec-derived tests, a budget
 only what steers it; the generator reads the verdict, the kept candidate and the evidence, nothing else.
 
 Verified takes three things: the best candidate passed every check (examples shown and held back, probes);
-it fails no spec-derived test that counts against it (evidence/weighing.py); and enough candidates that
-pass everything agree on the probes (evidence/agreement.py). The best candidate is, among those that pass
+it fails no spec-derived test that counts against it (weighing.py); and enough candidates that
+pass everything agree on the probes (agreement.py). The best candidate is, among those that pass
 everything, the first of the largest agreeing group; otherwise the best by its checks and trusted tests.
 Its code is kept (written out) only when it is usable; otherwise the tool is a stub.
 """
@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..checks import ExampleOutcome, ValidationResult
+from ..checks.behaviour import ExampleOutcome
+from ..checks.result import ValidationResult
 from ..errors import BudgetExceeded
-from ..evidence import Agreement, Evidence, EvidencePolicy, SpecTestEvidence, agreement
-from ..evidence.weighing import SpecTestTally
+from ..evidence import Evidence, EvidencePolicy, SpecTestEvidence
 from ..report import AttemptRecord, Status
 from ..spec import Example
+from .agreement import Agreement, agreement
+from .weighing import SpecTestTally
 
 
 @dataclass

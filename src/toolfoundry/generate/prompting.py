@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..checks import ExampleOutcome, ValidationResult
+from ..checks.behaviour import ExampleOutcome
+from ..checks.result import ValidationResult
 from ..errors import ConfigError
 from ..models.base import Message
 from ..output.templates import render

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..checks import CodeValidator, Finding, ValidationResult
+from ..checks.findings import Finding
+from ..checks.result import ValidationResult
+from ..checks.validator import CodeValidator
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
-from ..evidence.spec_tests import read_spec_tests, spec_tests_messages
 from ..models.base import ChatModel, Completion, CompletionRequest, Message
 from ..report import AttemptRecord
 from ..service import LLMService, cost_usd
@@ -26,6 +27,7 @@ from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .outcome import Candidate, RepairOutcome
 from .prompting import Prompt, PromptBuilder
+from .spec_tests import read_spec_tests, spec_tests_messages
 
 # Errors after which a model is skipped for the rest of the run rather than called again.
 _MODEL_UNUSABLE = (AuthenticationFailed, QuotaExhausted, CircuitOpen)
@@ -142,7 +144,7 @@ class RepairLoop:
     async def _ask_for_tests(
         self, spec: ToolSpec, shown: ToolSpec, model: ChatModel, outcome: RepairOutcome, hooks: RunHooks
     ) -> None:
-        """One call, apart from the code calls: test cases from the spec's words (evidence/spec_tests.py)."""
+        """One call, apart from the code calls: test cases from the spec's words (spec_tests.py)."""
         if not self.code_validator.evidence.spec_tests:
             outcome.record_tests("not asked for")
             return

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from .store import SCHEMA_VERSION, ToolLibrary, default_library_path
-from .verified import VerifiedTool, builtin_library, code_fingerprint, retrieval_pool
+from .verified import VerifiedTool, builtin_library
 
 __all__ = [
     "SCHEMA_VERSION",
     "ToolLibrary",
     "VerifiedTool",
     "builtin_library",
-    "code_fingerprint",
     "default_library_path",
-    "retrieval_pool",
 ]

@@ -1,9 +1,9 @@
 """A local library of verified tools (SQLite, standard library): kept, versioned, reused and retrieved.
 
-Only verified tools go in. A spec whose hash matches a stored tool is served from here with no model call
-(after its checks run again); similar tools feed the next generation's context. Writers take an immediate
-transaction, so two runs adding at once lose nothing. A file from an older schema is migrated in place; one
-from a newer toolfoundry is refused, never altered.
+Only verified tools go in. The generator serves a stored tool with no model call when the one reuse rule keeps
+it (report/reuse.py) and its checks pass again; similar ones feed its context (generate/retrieval.py). Writers
+take an immediate transaction, so two runs adding at once lose nothing. A file from an older schema is migrated
+in place; one from a newer toolfoundry is refused, never altered.
 """
 
 from __future__ import annotations

@@ -1,23 +1,16 @@
 """VerifiedTool: a spec and code that passed every check, wherever it is kept (the user's library, or the
-built-in examples shipped with toolfoundry), and the pool of them that generation retrieves examples from."""
+built-in examples shipped with toolfoundry)."""
 
 from __future__ import annotations
 
-import ast
-import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from ..errors import UnparsableCode
-from ..safe_ast import parse_module
 from ..spec import ToolSpec
-
-if TYPE_CHECKING:  # annotations only: the store imports this module
-    from .store import ToolLibrary
 
 
 @dataclass(frozen=True)
@@ -51,43 +44,3 @@ def builtin_library() -> tuple[VerifiedTool, ...]:
             data = yaml.safe_load(entry.read_text(encoding="utf-8"))
             tools.append(VerifiedTool(spec=ToolSpec.model_validate(data["spec"]), code=data["code"]))
     return tuple(tools)
-
-
-def code_fingerprint(code: str, name: str = "") -> str:
-    """Equal for code that differs only in comments, spacing, docstrings or the tool's own name (`name`):
-    the same tool stored twice under two names is one example, not two."""
-    try:
-        tree = parse_module(code)
-    except UnparsableCode:
-        return hashlib.sha256(code.encode()).hexdigest()
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-        if isinstance(node, ast.FunctionDef) and name and node.name == name:
-            node.name = "_tool_"
-        elif isinstance(node, ast.Name) and name and node.id == name:
-            node.id = "_tool_"
-    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
-
-
-def retrieval_pool(library: ToolLibrary | None) -> tuple[VerifiedTool, ...]:
-    """Examples to retrieve from: the user's verified tools (newest versions) and the built-in ones,
-    without near-duplicates (same name: the user's wins; the same code under another name, or differing only
-    in comments and docstrings: once)."""
-    pool: list[VerifiedTool] = []
-    names: set[str] = set()
-    fingerprints: set[str] = set()
-    for tool in [*(library.latest() if library else []), *builtin_library()]:
-        fingerprint = code_fingerprint(tool.code, tool.name)
-        if tool.name in names or fingerprint in fingerprints:
-            continue
-        names.add(tool.name)
-        fingerprints.add(fingerprint)
-        pool.append(tool)
-    return tuple(pool)

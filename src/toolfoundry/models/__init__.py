@@ -1,6 +1,7 @@
 """Models chosen by one string, `provider:target`:
 
-    local:smollm2                       the offline default (SmolLM2-135M-Instruct, llama.cpp in-process)
+    local:qwen2.5-coder-1.5b            the offline default (Qwen2.5-Coder-1.5B-Instruct, llama.cpp in-process)
+    local:smollm2                       the smallest embedded model (SmolLM2-135M-Instruct)
     local:/path/model.gguf              any GGUF file
     openai:gpt-4o-mini                  OPENAI_API_KEY, OPENAI_BASE_URL honoured
     anthropic:claude-3-5-haiku-latest   ANTHROPIC_API_KEY

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from .html import write_html_report
-from .run import ToolSummary, run_report, up_to_date
+from .reuse import GeneratorIdentity, reusable, up_to_date
+from .run import ToolSummary, run_report
 from .tool import AttemptRecord, Status, TokenTotals, ToolReport
 
 __all__ = [
     "AttemptRecord",
+    "GeneratorIdentity",
     "Status",
     "TokenTotals",
     "ToolReport",
     "ToolSummary",
+    "reusable",
     "run_report",
     "up_to_date",
     "write_html_report",

@@ -1,14 +1,11 @@
-"""The run's report: what a batch remembers of each tool (a small summary; the full report is on disk), whether
-a tool is already up to date, and report.json with totals."""
+"""The run's report: what a batch remembers of each tool (a small summary; the full report is on disk), and
+report.json with totals."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from ..service import total_cost
-from ..spec import ToolSpec
-from .tool import ToolReport
 
 
 @dataclass
@@ -24,25 +21,6 @@ class ToolSummary:
     cost_usd: float | None = 0.0
     seconds: float = 0.0
     report: str = ""  # the report file, relative to the output folder
-
-
-def up_to_date(
-    spec: ToolSpec, output: Path, model: str, prompt_version: str, evidence_policy: str
-) -> ToolReport | None:
-    """The existing report if this spec was verified before with the same model, prompt version and evidence
-    options (a tool verified on fewer probes is not verified by today's standard)."""
-    if not (output / f"{spec.name}.py").is_file():
-        return None
-    report = ToolReport.read(output / f"{spec.name}.report.json")
-    same = (
-        report is not None
-        and report.status == "verified"
-        and report.spec_hash == spec.spec_hash()
-        and report.model == model
-        and report.prompt_version == prompt_version
-        and report.evidence.policy == evidence_policy
-    )
-    return report if same else None
 
 
 def run_report(

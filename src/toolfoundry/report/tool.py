@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..checks import ExampleOutcome, Finding
+from ..checks.behaviour import ExampleOutcome
+from ..checks.findings import Finding
 from ..errors import ToolfoundryError, redact
 from ..evidence import Evidence
 
@@ -119,4 +121,13 @@ class ToolReport(BaseModel):
         try:
             return cls.model_validate_json(path.read_bytes())
         except (OSError, ValidationError):
+            return None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ToolReport | None:
+        """A report kept as JSON data (the library keeps one beside each tool), or None when it is not a whole
+        one (a tool imported from files comes with none)."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError:
             return None

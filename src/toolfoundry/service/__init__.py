@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .cache import ResponseCache
-from .llm_service import LLMService, RetryPolicy, UsageLedger
+from .llm_service import LLMService, RetryPolicy, ServiceSettings, UsageLedger
 from .pricing import cost_usd, total_cost
 from .resilience import CircuitBreaker, ProviderLimits, RateLimiter
 
@@ -14,6 +14,7 @@ __all__ = [
     "RateLimiter",
     "ResponseCache",
     "RetryPolicy",
+    "ServiceSettings",
     "UsageLedger",
     "cost_usd",
     "total_cost",

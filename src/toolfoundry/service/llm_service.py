@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,20 @@ class RetryPolicy:
         Retry-After wins when it asks for longer."""
         backoff = min(self.max_delay_s, self.base_delay_s * (2**retry)) * rng.uniform(1 - self.jitter, 1 + self.jitter)
         return max(backoff, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What a user decides about every model call, said once: the CLI's options, `LLMCodeGenerator.create`'s
+    `service=` and the benchmarks build one of these, and only the service reads it."""
+
+    timeout_s: float = 120.0  # one call
+    deadline_s: float | None = None  # one complete() call, retries and waits included
+    max_tokens_total: int | None = None  # across every call of this service
+    max_cost_usd: float | None = None
+    cache: ResponseCache | None = None
+    limits: Mapping[str, ProviderLimits] = field(default_factory=dict)  # by ChatModel.limits_key
+    retry: RetryPolicy = RetryPolicy()
 
 
 @dataclass
@@ -81,28 +95,18 @@ def _is_valid_text(text: str) -> bool:
 class LLMService:
     def __init__(
         self,
-        retry: RetryPolicy | None = None,
-        timeout_s: float = 120.0,
-        deadline_s: float | None = None,
-        max_tokens_total: int | None = None,
-        max_cost_usd: float | None = None,
-        cache: ResponseCache | None = None,
+        settings: ServiceSettings | None = None,
+        *,
         prompt_version: str = "",
-        limits: dict[str, ProviderLimits] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
         grace_s: float = 5.0,
     ) -> None:
-        self.retry = retry or RetryPolicy()
-        self.timeout_s = timeout_s
-        self.deadline_s = deadline_s  # for one complete() call, retries and waits included
-        self.grace_s = grace_s  # local models stop themselves at the deadline; the backstop waits a little longer
-        self.max_tokens_total = max_tokens_total
-        self.max_cost_usd = max_cost_usd
-        self.cache = cache
+        """`settings` are the user's; `prompt_version` joins the cache key; the rest are for tests."""
+        self.settings = settings or ServiceSettings()
         self.prompt_version = prompt_version
-        self.limits = limits or {}
+        self.grace_s = grace_s  # local models stop themselves at the deadline; the backstop waits a little longer
         self.ledger = UsageLedger()
         self.breakers: dict[str, CircuitBreaker] = {}
         self.rate_limiters: dict[str, RateLimiter] = {}
@@ -113,13 +117,13 @@ class LLMService:
 
     def _breaker(self, key: str) -> CircuitBreaker:
         if key not in self.breakers:
-            limits = self.limits.get(key, ProviderLimits())
+            limits = self.settings.limits.get(key, ProviderLimits())
             self.breakers[key] = CircuitBreaker(key, limits.failure_threshold, limits.cooldown_s, self._clock)
         return self.breakers[key]
 
     def _limiter(self, key: str) -> RateLimiter:
         if key not in self.rate_limiters:
-            limits = self.limits.get(key, ProviderLimits())
+            limits = self.settings.limits.get(key, ProviderLimits())
             self.rate_limiters[key] = RateLimiter(
                 limits.max_concurrent, limits.requests_per_minute, limits.tokens_per_minute, self._clock, self._sleep
             )
@@ -129,18 +133,19 @@ class LLMService:
         """Refuse a call that could pass a budget: its prompt plus the most it may write."""
         prompt_tokens = sum(model.count_tokens(message.content) for message in request.messages)
         most = prompt_tokens + request.max_tokens
-        if self.max_tokens_total is not None and self.ledger.usage.total_tokens + most > self.max_tokens_total:
+        token_budget, dollar_budget = self.settings.max_tokens_total, self.settings.max_cost_usd
+        if token_budget is not None and self.ledger.usage.total_tokens + most > token_budget:
             raise BudgetExceeded(
-                f"token budget of {self.max_tokens_total} would be passed: {self.ledger.usage.total_tokens} spent, "
+                f"token budget of {token_budget} would be passed: {self.ledger.usage.total_tokens} spent, "
                 f"the next call may use up to {most}"
             )
-        if self.max_cost_usd is not None:
+        if dollar_budget is not None:
             projected = cost_usd(model.usd_per_million_tokens, prompt_tokens, request.max_tokens)
             if projected is None:
                 raise BudgetExceeded(f"{model.name} has no known price, so a dollar budget cannot be kept")
-            if self.ledger.cost_usd + projected > self.max_cost_usd:
+            if self.ledger.cost_usd + projected > dollar_budget:
                 raise BudgetExceeded(
-                    f"budget of ${self.max_cost_usd:.4f} would be passed: ${self.ledger.cost_usd:.4f} spent, "
+                    f"budget of ${dollar_budget:.4f} would be passed: ${self.ledger.cost_usd:.4f} spent, "
                     f"the next call may cost up to ${projected:.4f}"
                 )
 
@@ -150,14 +155,14 @@ class LLMService:
         """The model's reply, from the cache or a call. `call_slots` caps the calls in flight across every
         provider (a batch's --concurrency); a call waits for a slot, retries included."""
         if request.timeout_s is None:
-            request = request.model_copy(update={"timeout_s": self.timeout_s})
+            request = request.model_copy(update={"timeout_s": self.settings.timeout_s})
         key = (
             cache_key(model.cache_identity, request, self.prompt_version)
-            if self.cache and is_cacheable(request)
+            if self.settings.cache and is_cacheable(request)
             else None
         )
         if key is not None:
-            cached = await asyncio.to_thread(self.cache.get, key)
+            cached = await asyncio.to_thread(self.settings.cache.get, key)
             if cached is not None:
                 self.ledger.cache_hits += 1
                 return cached.model_copy(update={"cached": True})
@@ -177,13 +182,14 @@ class LLMService:
             completion.seconds,
         )
         if key is not None:
-            await asyncio.to_thread(self.cache.put, key, completion)
+            await asyncio.to_thread(self.settings.cache.put, key, completion)
         return completion
 
     async def _call_with_retries(
         self, model: ChatModel, request: CompletionRequest, call_slots: asyncio.Semaphore | None
     ) -> Completion:
         breaker, limiter = self._breaker(model.limits_key), self._limiter(model.limits_key)
+        retry, deadline_s = self.settings.retry, self.settings.deadline_s
         started = self._clock()
         attempt = 0
         while True:
@@ -194,16 +200,18 @@ class LLMService:
                     await limiter.admit(
                         sum(model.count_tokens(m.content) for m in request.messages) + request.max_tokens
                     )
-                    completion = await asyncio.wait_for(model.complete(request), timeout=self.timeout_s + self.grace_s)
+                    completion = await asyncio.wait_for(
+                        model.complete(request), timeout=self.settings.timeout_s + self.grace_s
+                    )
             except _RETRYABLE as error:
                 breaker.record_failure()
                 self.ledger.failed_calls += 1
                 described = redact(f"{type(error).__name__}: {error}")
                 if isinstance(error, TimeoutError) and not str(error):  # asyncio's own timeout says nothing
                     described = f"TimeoutError: no reply within the call timeout of {request.timeout_s:g}s (--timeout)"
-                wait = self.retry.delay(attempt, self._rng, getattr(error, "retry_after", None))
-                past_deadline = self.deadline_s is not None and self._clock() + wait - started > self.deadline_s
-                if attempt >= self.retry.max_retries or past_deadline:
+                wait = retry.delay(attempt, self._rng, getattr(error, "retry_after", None))
+                past_deadline = deadline_s is not None and self._clock() + wait - started > deadline_s
+                if attempt >= retry.max_retries or past_deadline:
                     why = "the deadline would pass" if past_deadline else f"{attempt + 1} attempts"
                     raise ModelError(f"{model.name}: gave up after {why}: {described}") from None
                 log.warning("%s: attempt %d failed (%s); retrying in %.2fs", model.name, attempt + 1, described, wait)

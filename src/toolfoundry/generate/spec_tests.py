@@ -1,8 +1,9 @@
-"""Tests written from the spec's words: a separate model call asks for test cases from the description,
-output format and constraints (never the held-back examples), read here into examples.
+"""Tests written from the spec's words: a separate model call, made by the repair loop before its code calls,
+asks for test cases from the description, output format and constraints (never the held-back examples); the
+reply is read here into examples.
 
-A model's test can be wrong as easily as its code; the fallback loop weighs them across candidates (CodeT):
-a test that most candidates fail is suspect, and a candidate that fails a test others pass loses.
+A model's test can be wrong as easily as its code; the loop weighs them across candidates (CodeT,
+weighing.py): a test that most candidates fail is suspect, and a candidate that fails a test others pass loses.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UnparsableCode
+from ..evidence.probes import input_key
+from ..evidence.types import fits_declared_types
 from ..models.base import Message
 from ..output.templates import render
 from ..safe_ast import CodeLimits, parse
-from ..sandbox.values import json_view, type_problem
 from ..spec import Example, ToolSpec
 from ..spec.model import exception_name_problem
-from .probes import input_key
-from .types import type_tree
 
 MAX_SPEC_TESTS = 12
 _REPLY_LIMITS = CodeLimits(max_chars=20_000, max_line_chars=2_000, max_nesting=32)
@@ -50,21 +50,17 @@ def read_spec_tests(reply: str, spec: ToolSpec) -> SpecTests:
     tests: list[Example] = []
     for statement in statements:
         test = _test(statement, spec)
-        if test is None or input_key(test.input) in seen or len(tests) == MAX_SPEC_TESTS or not _fits(test, spec):
+        if (
+            test is None
+            or input_key(test.input) in seen
+            or len(tests) == MAX_SPEC_TESTS
+            or not fits_declared_types(test, spec)
+        ):
             dropped += 1
             continue
         seen.add(input_key(test.input))
         tests.append(test)
     return SpecTests(tests=tests, dropped=dropped)
-
-
-def _fits(test: Example, spec: ToolSpec) -> bool:
-    """A test whose inputs or expected result break the declared types tests the model's arithmetic of types,
-    not the tool (`mean(values=1)` for a list param): it is dropped."""
-    types = {param.name: param.type for param in spec.input_params}
-    if any(type_problem(value, json_view(type_tree(types[name]))) for name, value in test.input.items()):
-        return False
-    return not (test.expects_output and type_problem(test.output, json_view(type_tree(spec.output_type))))
 
 
 def _statements(text: str) -> tuple[list[ast.stmt], int]:

@@ -1,4 +1,4 @@
-from toolfoundry.evidence import agreement
+from toolfoundry.generate.agreement import agreement
 
 
 def test_the_largest_group_of_identical_results_wins_on_the_probes_all_answered() -> None:

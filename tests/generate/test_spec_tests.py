@@ -1,4 +1,4 @@
-"""Tests written from the spec's words: read from a reply, weighed across candidates, reported."""
+"""Tests written from the spec's words: asked for, read from a reply, weighed across candidates, reported."""
 
 import pytest
 
@@ -6,9 +6,8 @@ from tests.helpers import requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel
 from toolfoundry.errors import ModelError
 from toolfoundry.evidence import EvidencePolicy
-from toolfoundry.evidence.spec_tests import MAX_SPEC_TESTS, read_spec_tests, spec_tests_messages
-from toolfoundry.evidence.weighing import SpecTestTally
 from toolfoundry.generate import FallbackPolicy
+from toolfoundry.generate.spec_tests import MAX_SPEC_TESTS, read_spec_tests, spec_tests_messages
 from toolfoundry.spec import ToolSpecificationParser
 
 parser = ToolSpecificationParser()
@@ -74,19 +73,6 @@ def test_results_are_read_as_json_values_and_the_count_is_capped() -> None:
     assert read_spec_tests("assert is_even(2)", is_even).tests[0].output is True
     assert read_spec_tests("assert not is_even(1)", is_even).tests[0].output is False
     assert read_spec_tests("assert is_even('2')", is_even).tests == []  # an input the types rule out
-
-
-def test_a_test_most_candidates_fail_is_suspect_and_one_some_pass_is_trusted() -> None:
-    class Outcome:
-        def __init__(self, index: int, passed: bool) -> None:
-            self.index, self.passed = index, passed
-
-    tally = SpecTestTally()
-    tally.record([Outcome(0, False), Outcome(1, False)])
-    assert tally.standing(0, final=False) == "undecided" and tally.standing(0, final=True) == "suspect"
-    tally.record([Outcome(0, True), Outcome(1, False)])
-    assert tally.standing(0, final=False) == "trusted" and tally.standing(1, final=False) == "suspect"
-    assert tally.blocking([Outcome(0, False), Outcome(1, False)], final=True) == [0]
 
 
 WRONG_CLAMP = '```python\ndef clamp(x: int, low: int, high: int) -> int:\n    """C."""\n    return min(x, high)\n```'
