@@ -191,3 +191,23 @@ def test_the_prompts_say_what_the_folder_must_hold_and_the_repair_quotes_the_dif
     result = ValidationResult(findings=[], behaviour=BehaviourResult(ran=True, outcomes=[outcome]), example_count=2)
     repair = PromptBuilder(style=style).build_repair_prompt(spec, context, NEVER_WRITES, result)
     assert "got 3; and the folder after it is wrong: log.txt differs:\n a\n b\n-c" in repair.messages[-1].content
+
+
+@pytest.mark.slow
+def test_the_pytest_target_compares_the_files_after_too(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from toolfoundry.output.targets import render_target, tool_view
+
+    spec = ToolSpecificationParser().parse(APPEND)
+    ((filename, source),) = render_target("pytest", [{"view": tool_view(spec, "pytest")}]).items()
+    outcomes = {}
+    for name, code in (("writes", APPENDS), ("never_writes", NEVER_WRITES)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / filename).write_text(source)
+        (tmp_path / name / "append_line.py").write_text(code)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", filename]
+        outcomes[name] = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path / name)
+    assert outcomes["writes"].returncode == 0 and "2 passed" in outcomes["writes"].stdout
+    assert outcomes["never_writes"].returncode == 1 and "log.txt is not as expected" in outcomes["never_writes"].stdout

@@ -18,6 +18,7 @@ from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
 from ..spec import Example, ToolSpec
+from .exchanges import exchanges_problem, json_ready
 from .folder_after import folder_problem
 
 
@@ -34,12 +35,14 @@ class ExampleOutcome(BaseModel):
     traceback: str = ""  # short, with host paths removed
     seconds: float = 0.0
     files: str = ""  # what is wrong with the folder after the call (checks/folder_after.py), diff included
+    http: str = ""  # what is wrong with its HTTP requests against the recorded exchanges (checks/exchanges.py)
 
     @model_serializer(mode="wrap")
     def _without_empty_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)  # written only when something is wrong: reports of tools without files read as before
-        if not self.files:
-            data.pop("files", None)
+        for name in ("files", "http"):
+            if not getattr(self, name):
+                data.pop(name, None)
         return data
 
 
@@ -96,7 +99,10 @@ def _outcome(
     if record is None or record.get("status") == protocol.TIMEOUT:
         return outcome
     files = folder_problem(example, record.get("files_after"), spec.permissions.filesystem == "write")
-    return outcome.model_copy(update={"files": files, "passed": outcome.passed and not files}) if files else outcome
+    http = exchanges_problem(example, record.get("http"))
+    if not (files or http):
+        return outcome
+    return outcome.model_copy(update={"files": files, "http": http, "passed": False})
 
 
 def _value_outcome(
@@ -139,6 +145,7 @@ class SandboxRunner:
         jobs: list[protocol.Call] = [
             {"index": index, "input": example.input, "files": example.files}
             | ({"read_back": True} if reads_files or example.files_after is not None else {})
+            | ({"http": json_ready(example.http)} if example.http is not None else {})
             for index, example in enumerate(examples)
         ]
         try:
@@ -149,7 +156,11 @@ class SandboxRunner:
                 self.limits,
                 unsandboxed=self.unsandboxed,
                 network=tuple(spec.permissions.network),
-                probes=[{"index": probe.index, "input": probe.input, "files": probe.files} for probe in plan.probes],
+                probes=[
+                    {"index": probe.index, "input": probe.input, "files": probe.files}
+                    | ({"http": json_ready(probe.http)} if probe.http is not None else {})
+                    for probe in plan.probes
+                ],
                 returns=type_tree(spec.output_type),
             )
         except SandboxUnavailable as error:

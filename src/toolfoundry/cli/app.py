@@ -15,6 +15,7 @@ from .cache import cache_app
 from .generate import generate
 from .library import library_app
 from .models import list_models
+from .record import record
 from .serve import serve
 from .validate import validate
 
@@ -40,6 +41,7 @@ app.command()(generate)
 app.command()(validate)
 app.command("models")(list_models)
 app.command()(serve)
+app.command()(record)
 app.add_typer(library_app, name="library")
 app.add_typer(cache_app, name="cache")
 

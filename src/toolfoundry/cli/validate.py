@@ -64,6 +64,8 @@ def validate(
             print(f"{mark} {outcome.call}: expected {outcome.expected}, got {outcome.got}")
             if outcome.files:
                 print("    the folder after it: " + outcome.files.replace("\n", "\n    "))
+            if outcome.http:
+                print("    its HTTP requests: " + outcome.http.replace("\n", "\n    "))
         for failure in evidence.probes.failures:
             print(f"FAIL probe {failure.call}: {failure.problem} (probes drawn with --probe-seed {probe_seed})")
         for note in evidence.probes.notes:

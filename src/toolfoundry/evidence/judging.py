@@ -61,6 +61,7 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
     digests: dict[int, str] = {}
     notes = list(plan.notes)
     ran = 0
+    unanswered: list[Probe] = []
     for probe in plan.probes:
         record = by_index.get(probe.index)
         if record is None:  # the sandbox ended while this probe ran: a limit stopped it
@@ -70,6 +71,9 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
         if record.get("status") == protocol.BUDGET:
             notes.append(f"probing stopped after {ran} probes: their time budget was spent")
             break
+        if record.get("status") == protocol.UNANSWERED:
+            unanswered.append(probe)  # what the service says to an unrecorded request, the spec cannot tell
+            continue
         ran += 1
         problem = _problem(record, declared)
         if problem:
@@ -80,6 +84,12 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
             digests[probe.index] = f"raised {record.get('exception')}"
         if record.get("status") == protocol.TIMEOUT:
             break  # the sandbox stops probing here too
+    if unanswered:
+        example = call_text(spec.name, unanswered[0].input)[:120]
+        notes.append(
+            f"{len(unanswered)} probes asked what no recorded exchange answers (e.g. {example}): not judged; "
+            "record exchanges for such inputs to have them judged"
+        )
     return ProbeResult(
         planned=len(plan.probes),
         ran=ran,

@@ -61,8 +61,9 @@ AVAILABLE_PROVIDERS.setdefault("toolfoundry", f"{__name__}.SeededProvider")
 class Probe:
     index: int
     input: dict[str, Any]
-    files: dict[str, str]
+    files: dict[str, Any]
     origin: str  # "edge" or "drawn"
+    http: list[dict[str, Any]] | None = None  # the example's recorded exchanges, which answer it too
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def _plan(spec: ToolSpec, count: int, probe_seed: int) -> ProbePlan:
         candidate = {**example.input, **changes}
         if len(probes) < count and input_key(candidate) not in seen_inputs:
             seen_inputs.add(input_key(candidate))
-            probes.append(Probe(len(probes), candidate, dict(example.files), origin))
+            probes.append(Probe(len(probes), candidate, dict(example.files), origin, example.http))
 
     for position, (name, values) in enumerate(edges.items()):
         for offset, value in enumerate(values):

@@ -145,6 +145,7 @@ _SHIPPED = {
     "harness.py": "harness.py",
     "protocol.py": "_toolfoundry/protocol.py",
     "values.py": "_toolfoundry/values.py",
+    "replay.py": "_toolfoundry/replay.py",  # recorded HTTP exchanges; imports vcrpy, only for examples with them
 }
 
 

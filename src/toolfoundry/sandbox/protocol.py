@@ -14,6 +14,7 @@ RAISED = "raised"  # with `exception`, `mro`, `message`, `traceback`
 TIMEOUT = "timeout"  # the per-call timer fired
 IMPORT_ERROR = "import-error"  # the module could not be loaded; the record's index is IMPORT_FAILED
 BUDGET = "budget"  # a probe record: the probes' time budget was spent before this one
+UNANSWERED = "unanswered"  # a probe's requests left the recorded exchanges (`requests`): nothing to judge it by
 IMPORT_FAILED = -1
 # In a record's `files_after` (relative path -> {"base64"} | {"size", "sha256"} | {"link"}): the key no path can
 # be, under which the harness says why the listing is not whole.
@@ -68,7 +69,9 @@ if __name__ != "_toolfoundry.protocol":  # the host: shapes for its type checks 
         digest: str  # a probe's: hash of its normalised result, to compare candidates
         same: bool  # a probe's: both calls on fresh copies of the input gave that result
         type_problem: str  # a probe's: why the result breaks the output type, or ""
+        requests: list[str]  # an unanswered probe's: what it asked that no exchange answers
         files_after: dict[str, dict[str, Any]]  # what the call's folder held afterwards, when the job asked
+        http: dict[str, list[Any]]  # `unrecorded` requests ("GET https://..."), `unplayed` exchange indexes
 
     class Call(TypedDict, total=False):
         """One example or probe in a job: its input, the files it starts with, and where it runs."""
@@ -78,6 +81,7 @@ if __name__ != "_toolfoundry.protocol":  # the host: shapes for its type checks 
         files: dict[str, Any]  # relative path -> text, or {"base64": ...}
         folder: str | None  # a served call's working directory; otherwise a folder of its own
         read_back: bool  # report what the folder holds after the call (`files_after`)
+        http: list[dict[str, Any]]  # recorded exchanges that answer its requests (sandbox/replay.py)
 
     class Forward(TypedDict):
         """A host:port inside the sandbox relayed to a Unix socket of the parent's."""

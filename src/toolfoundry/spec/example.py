@@ -12,6 +12,7 @@ import binascii
 import builtins
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -22,6 +23,8 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+
+from .cassettes import without_secrets
 
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # A file's content in a spec: text, or bytes as {"base64": "..."}.
@@ -67,6 +70,33 @@ def _content_problem(path: str, content: Any) -> str | None:
     return None
 
 
+def _interaction_problem(index: int, interaction: Any) -> str | None:
+    """What makes one recorded exchange unusable (vcrpy's cassette format, version 1), or None."""
+    where = f"exchange {index}"
+    if not isinstance(interaction, dict) or not {"request", "response"} <= set(interaction):
+        return f"{where}: needs `request` and `response` (vcrpy's cassette format)"
+    request, response = interaction["request"], interaction["response"]
+    if not isinstance(request, dict) or not isinstance(request.get("method"), str) or not request["method"]:
+        return f"{where}: its request has no method"
+    uri = request.get("uri")
+    if not isinstance(uri, str) or not uri.startswith(("http://", "https://")):
+        return f"{where}: its request has no http:// or https:// uri"
+    try:
+        if not urlsplit(uri).hostname or urlsplit(uri).port == 0:
+            return f"{where}: its uri names no host"
+    except ValueError:
+        return f"{where}: its uri has a port that is not a number from 1 to 65535"
+    status = response.get("status") if isinstance(response, dict) else None
+    if not isinstance(status, dict) or not isinstance(status.get("code"), int) or isinstance(status["code"], bool):
+        return f"{where}: its response has no status code"
+    body = response.get("body", {"string": ""})
+    if not (isinstance(body, str) or (isinstance(body, dict) and isinstance(body.get("string", ""), str | bytes))):
+        return f"{where}: its response body is not {{string: ...}}"
+    if "optional" in interaction and not isinstance(interaction["optional"], bool):
+        return f"{where}: `optional` is true or false"
+    return None
+
+
 class Example(BaseModel):
     """A call and what it must give: `output` (compared by value) or `raises` (an exception class name)."""
 
@@ -84,6 +114,19 @@ class Example(BaseModel):
         default=None,
         description="what the working directory must hold after the call (null: the file must not exist)",
     )
+    http: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="the HTTP exchanges the call makes, answered from this record (vcrpy's interactions; a "
+        "cassette file's path in a spec file is read by the parser); `optional: true` on one it may skip",
+    )
+
+    @field_validator("http")
+    @classmethod
+    def _exchanges_are_usable(cls, exchanges: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        for index, interaction in enumerate(exchanges or []):
+            if problem := _interaction_problem(index, interaction):
+                raise ValueError(problem)
+        return exchanges
 
     @model_validator(mode="before")
     @classmethod
@@ -106,11 +149,14 @@ class Example(BaseModel):
         return files
 
     @model_serializer(mode="wrap")
-    def _without_unset_files_after(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Written only when given: a spec from before files_after dumps (into TOOL_SPEC, reports) as it did.
+    def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Written only when given: a spec from before these fields dumps (into TOOL_SPEC, reports) as it did.
         data = handler(self)
-        if self.files_after is None:
-            data.pop("files_after", None)
+        for name in ("files_after", "http"):
+            if getattr(self, name) is None:
+                data.pop(name, None)
+        if self.http is not None:
+            data["http"] = without_secrets(data["http"])
         return data
 
     def after_text(self) -> str:

@@ -11,6 +11,7 @@ import json
 import keyword
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -193,6 +194,20 @@ class ToolSpec(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def _undeclared_hosts(spec: ToolSpec, example: Example) -> list[str]:
+    """Recorded exchanges with hosts the spec does not declare: replay would answer what serving refuses."""
+    declared = set(spec.permissions.network)
+    problems = []
+    for number, interaction in enumerate(example.http or []):
+        where = urlsplit(interaction["request"]["uri"])
+        port = where.port or (443 if where.scheme == "https" else 80)
+        if f"{where.hostname}:{port}" not in declared and f"*:{port}" not in declared:
+            problems.append(
+                f"exchange {number} reaches {where.hostname}:{port}, which permissions.network does not declare"
+            )
+    return problems
+
+
 def cross_field_problems(spec: ToolSpec) -> list[SpecProblem]:
     """Problems that involve more than one field: duplicate params, order of defaults, example keys."""
     problems: list[SpecProblem] = []
@@ -217,6 +232,7 @@ def cross_field_problems(spec: ToolSpec) -> list[SpecProblem]:
             )
         if missing:
             problems.append(SpecProblem(f"examples[{index}].input", f"missing required parameters {missing}"))
+        problems += [SpecProblem(f"examples[{index}].http", text) for text in _undeclared_hosts(spec, example)]
         for field, given in (("files", example.files), ("files_after", example.files_after)):
             if given and spec.permissions.filesystem == "none":
                 problems.append(

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import SpecError, SpecProblem
+from .cassettes import read_cassettes
 from .model import ToolSpec, cross_field_problems
 from .schema import json_schema_to_type
 
@@ -237,7 +238,10 @@ class ToolSpecificationParser:
             raise SpecError(str(path), [SpecProblem("", "file not found")]) from None
         except (OSError, UnicodeDecodeError) as error:
             raise SpecError(str(path), [SpecProblem("", f"cannot be read: {error}")]) from None
-        return self.parse_many(self._load_text(text, str(path)), str(path))
+        loaded = self._load_text(text, str(path))
+        if problems := read_cassettes(loaded, path.parent):  # `http: stars.yaml`: a cassette beside the spec
+            raise SpecError(str(path), problems)
+        return self.parse_many(loaded, str(path))
 
     @staticmethod
     def _load_text(text: str, source: str) -> Any:

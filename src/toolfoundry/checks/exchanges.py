@@ -1,0 +1,46 @@
+"""An example's recorded HTTP exchanges, as the checks hand them to the sandbox and read back what the call
+did with them: a request no exchange answers, or a recorded exchange the call never made (unless marked
+`optional`), fails the example, named (`GET https://api.github.com/repos/x/y?page=2 was not recorded`) so a
+repair prompt can quote it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ..spec import Example
+
+
+def _json_body(body: Any) -> Any:
+    if isinstance(body, dict) and isinstance(body.get("string"), bytes):
+        return body | {"string": {"base64": base64.b64encode(body["string"]).decode()}}
+    return body
+
+
+def json_ready(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The interactions as JSON can carry them into the sandbox: a body's bytes as {"base64": ...}; a request's
+    bytes body dropped (replay matches on method and URI, never on it)."""
+    ready = []
+    for interaction in interactions:
+        request = dict(interaction["request"])
+        if isinstance(request.get("body"), bytes):
+            request["body"] = None
+        response = dict(interaction["response"])
+        if "body" in response:
+            response["body"] = _json_body(response["body"])
+        ready.append({**interaction, "request": request, "response": response})
+    return ready
+
+
+def exchanges_problem(example: Example, replayed: dict[str, list[Any]] | None) -> str:
+    """ "" when the call made exactly the exchanges it should; otherwise each one it got wrong, a line each."""
+    if example.http is None:
+        return ""
+    if replayed is None:
+        return "its recorded exchanges were not replayed"
+    lines = [f"{request} was not recorded" for request in replayed.get("unrecorded", [])]
+    for index in replayed.get("unplayed", []):
+        request = example.http[index]["request"]
+        lines.append(f"the recorded {request['method']} {request['uri']} was never made")
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""Recorded HTTP exchanges answered inside the sandbox, around each call of the tool (shipped beside the harness
+as `_toolfoundry.replay`, imported only for an example that has exchanges).
+
+vcrpy replays them: it patches http.client (so urllib), requests, httpx and the rest at the client library,
+matches on method, scheme, host, port, path and query (its default matchers), and in record mode "none" refuses
+anything else. So HTTPS needs no certificate of ours and nothing leaves the sandbox, which has no network
+anyway: a request no exchange answers fails inside, and is reported by what it asked for. A client vcrpy does
+not patch, or raw sockets, get no answer at all, never a real host. Each call gets the cassette afresh, so the
+two calls of a probe start from equal states.
+
+Interactions arrive as JSON (protocol.Call's `http`): a body's bytes as {"base64": ...} in `string`.
+"""
+
+import base64
+
+import vcr
+from vcr.request import Request
+from vcr.serializers import compat
+
+
+def _request(raw):
+    return Request._from_dict({"body": None, "headers": {}} | raw)
+
+
+def _response(raw):
+    response = {"headers": {}, "body": {"string": ""}} | raw
+    body = response["body"]
+    body = body if isinstance(body, dict) else {"string": body}
+    string = body.get("string", "")
+    if isinstance(string, dict):
+        string = base64.b64decode(string["base64"])
+    return compat.convert_to_bytes(response | {"body": body | {"string": string}})
+
+
+class _InMemory:
+    """A vcrpy persister that hands out the example's interactions and saves nothing."""
+
+    def __init__(self, interactions):
+        self.interactions = interactions
+
+    def load_cassette(self, cassette_path, serializer):
+        return [_request(item["request"]) for item in self.interactions], [
+            _response(item["response"]) for item in self.interactions
+        ]
+
+    @staticmethod
+    def save_cassette(cassette_path, cassette_dict, serializer):
+        return None
+
+
+class Replay:
+    """One example's exchanges, answered around each call of `around(function)`; `report()` says afterwards
+    which requests nothing answered and which recorded exchanges the first call never made."""
+
+    def __init__(self, interactions):
+        self.optional = {index for index, item in enumerate(interactions) if item.get("optional")}
+        self.count = len(interactions)
+        self.recorder = vcr.VCR(record_mode="none")
+        self.recorder.register_persister(_InMemory(interactions))
+        self.unrecorded = []
+        self.unplayed = None
+
+    def around(self, function):
+        def replayed(**arguments):
+            with self.recorder.use_cassette("example") as cassette:
+                playable = cassette.can_play_response_for
+
+                def noting(request):
+                    answered = playable(request)
+                    if not answered:
+                        self.unrecorded.append(f"{request.method} {request.uri}")
+                    return answered
+
+                cassette.can_play_response_for = noting  # vcrpy's stubs ask this before every request
+                try:
+                    return function(**arguments)
+                finally:
+                    if self.unplayed is None:
+                        played = cassette.play_counts
+                        self.unplayed = [i for i in range(self.count) if not played[i] and i not in self.optional]
+
+        return replayed
+
+    def report(self):
+        return {"unrecorded": list(dict.fromkeys(self.unrecorded))[:20], "unplayed": self.unplayed or []}

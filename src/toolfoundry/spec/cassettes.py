@@ -1,0 +1,84 @@
+"""Recorded HTTP exchanges in a spec file: an example's `http:` is a list of interactions in vcrpy's cassette
+format, or the path of a cassette file (`http: stars.yaml`, relative to the spec file and inside its folder),
+as vcrpy and pytest-recording write them.
+
+Cassettes are read with vcrpy's own deserializer: since 9.x its loader is a safe one that refuses the
+`!!python/object` tags a full loader would run (a cassette that came with a spec is hostile input like the
+spec) while still reading the `!!python/str` and `!!binary` forms older recordings hold. vcrpy then replays
+what was read inside the checks' sandbox (sandbox/replay.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import SpecProblem
+
+MAX_CASSETTE_CHARS = 2_000_000
+# Request headers that carry credentials: never written out again (TOOL_SPEC, the pytest target, reports).
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
+
+
+def _read(path: Path, written: str) -> tuple[list[Any] | None, str | None]:
+    if Path(written).is_absolute() or ".." in Path(written).parts:
+        return None, f"cassette path {written!r} must be relative and stay inside the spec's folder"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, f"cassette {written!r} not found beside the spec"
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"cassette {written!r} cannot be read ({type(error).__name__})"
+    if len(text) > MAX_CASSETTE_CHARS:
+        return None, f"cassette {written!r} is over {MAX_CASSETTE_CHARS:,} characters"
+    from vcr.serializers import yamlserializer  # loaded only for a spec that has a cassette
+
+    try:
+        loaded = yamlserializer.deserialize(text)
+    except (yaml.YAMLError, RecursionError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        return None, f"cassette {written!r} is not valid YAML{where}"
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("interactions"), list):
+        return None, f"cassette {written!r} has no `interactions` list (vcrpy's format, version 1)"
+    if loaded.get("version", 1) != 1:
+        return None, f"cassette {written!r} is version {loaded.get('version')!r}; version 1 is read"
+    return loaded["interactions"], None
+
+
+def read_cassettes(raw: Any, folder: Path) -> list[SpecProblem]:
+    """Replace each example's `http: <path>` in the loaded spec file with the interactions of that cassette;
+    the problems, with their field paths, of any that cannot be read."""
+    entries = raw if isinstance(raw, list) else [raw]
+    problems: list[SpecProblem] = []
+    for number, entry in enumerate(entries):
+        examples = entry.get("examples") if isinstance(entry, dict) else None
+        for index, example in enumerate(examples if isinstance(examples, list) else []):
+            written = example.get("http") if isinstance(example, dict) else None
+            if not isinstance(written, str):
+                continue
+            interactions, problem = _read(folder / written, written)
+            if problem:
+                prefix = f"[{number}]." if len(entries) > 1 else ""
+                problems.append(SpecProblem(f"{prefix}examples[{index}].http", problem))
+            else:
+                example["http"] = interactions
+    return problems
+
+
+def without_secrets(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The interactions with credential headers blanked, for anything written out; replay matches on method and
+    URI, not on these headers."""
+    cleaned = []
+    for interaction in interactions:
+        request = dict(interaction.get("request", {}))
+        headers = request.get("headers")
+        if isinstance(headers, dict):
+            request["headers"] = {
+                name: ["<redacted>"] if str(name).lower() in SECRET_HEADERS else value
+                for name, value in headers.items()
+            }
+        cleaned.append({**interaction, "request": request})
+    return cleaned
