@@ -204,3 +204,23 @@ def os_is_root() -> bool:
     import os
 
     return os.geteuid() == 0
+
+
+@requires_sandbox
+def test_examples_that_need_an_unrecorded_host_stop_the_loop_after_one_candidate(tmp_path: Path) -> None:
+    """The same right code, nine times over, was "repaired" nine times; now it is said once why it cannot run."""
+    from tests.helpers import scripted_model
+
+    spec = {**STARS, "examples": [{"input": {"owner": "octocat", "repo": "Hello-World"}, "output": 2650}]}
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "stars.yaml").write_text(yaml.safe_dump(spec))
+    model = scripted_model(tmp_path / "replies.yaml", [f"```python\n{URLLIB}\n```"] * 9)
+    options = ("--model", model, "--no-library", "--no-spec-tests", "--no-cache")
+    result = cli("generate", tmp_path / "specs", "-o", tmp_path / "tools", *options)
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "tools" / "github_stars.report.json").read_text())
+    assert report["status"] == "unverified" and len(report["attempts"]) == 1
+    said = (
+        "cannot run examples that reach api.github.com:443 without recorded exchanges (see README: Recorded exchanges)"
+    )
+    assert report["reason"] == said

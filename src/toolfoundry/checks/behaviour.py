@@ -18,7 +18,7 @@ from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
 from ..spec import Example, ToolSpec
-from .exchanges import exchanges_problem, json_ready
+from .exchanges import exchanges_problem, json_ready, unreachable_hosts
 from .folder_after import folder_problem
 
 
@@ -55,6 +55,16 @@ class BehaviourResult(BaseModel):
     limits: dict[str, Any] = Field(default_factory=dict)  # the sandbox's limits, for the report
     probes: ProbeResult = Field(default_factory=ProbeResult)
     test_outcomes: list[ExampleOutcome] = Field(default_factory=list)  # spec-derived tests, indexed from 0
+    # Why the examples could not be judged here though they ran: they reach hosts the checks cannot, with no
+    # recorded exchanges to answer for them. No repair changes that.
+    cannot_run: str = ""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_cannot_run(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if not self.cannot_run:
+            data.pop("cannot_run", None)
+        return data
 
 
 class ExampleRunner(Protocol):
@@ -192,6 +202,13 @@ class SandboxRunner:
         outcomes = [
             _outcome(spec, example, index, by_index.get(index), ended) for index, example in enumerate(examples)
         ]
+        blocked = unreachable_hosts(spec, examples, [by_index.get(index) for index in range(len(examples))])
+        if blocked:
+            result = self._result(spec, outcomes, limits)
+            note = (
+                f"cannot run examples that reach {blocked} without recorded exchanges (see README: Recorded exchanges)"
+            )
+            return result.model_copy(update={"cannot_run": note})
         probe_records = [record for record in run.results if "probe" in record]
         verdict = judge_probes(spec, plan, probe_records, ended) if plan.probes else ProbeResult(notes=plan.notes)
         return self._result(spec, outcomes, limits, verdict)

@@ -9,7 +9,22 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..spec import Example
+from ..sandbox import is_loopback, split_host_port
+from ..sandbox.protocol import Record
+from ..spec import Example, ToolSpec
+
+# What the clients raise when a name cannot be resolved or a host reached: in the checks, no network at all.
+_NETWORK_ERRORS = frozenset(
+    {
+        "gaierror",
+        "URLError",
+        "ConnectionError",
+        "ConnectError",
+        "ConnectTimeout",
+        "TransportError",
+        "NameResolutionError",
+    }
+)
 
 
 def _json_body(body: Any) -> Any:
@@ -44,3 +59,15 @@ def exchanges_problem(example: Example, replayed: dict[str, list[Any]] | None) -
         request = example.http[index]["request"]
         lines.append(f"the recorded {request['method']} {request['uri']} was never made")
     return "\n".join(lines)
+
+
+def unreachable_hosts(spec: ToolSpec, examples: list[Example], records: list[Record | None]) -> str:
+    """The declared hosts beyond loopback, when an example without recorded exchanges failed for want of them
+    (its exception a network error): those examples cannot run here, whatever the code; "" otherwise."""
+    hosts = [value for value in spec.permissions.network if not is_loopback(split_host_port(value)[0])]
+    if not hosts:
+        return ""
+    for example, record in zip(examples, records, strict=True):
+        if example.http is None and record is not None and _NETWORK_ERRORS & set(record.get("mro", [])):
+            return ", ".join(hosts)
+    return ""

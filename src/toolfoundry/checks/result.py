@@ -84,6 +84,8 @@ class ValidationResult(BaseModel):
             rules = sorted({finding.rule for finding in self.blocking_findings})
             count = len(self.blocking_findings)
             return f"{count} blocking finding{'s' if count != 1 else ''}: {', '.join(rules)}"
+        if self.behaviour.cannot_run:
+            return self.behaviour.cannot_run
         if self.failed_examples:
             held_back = f", {self.held_back_failures} of them held back" if self.held_back_failures else ""
             return f"{len(self.failed_examples)} of {self.example_count} examples failed{held_back}"

@@ -135,8 +135,12 @@ class RepairOutcome:
 
     @property
     def cannot_improve(self) -> bool:
-        """Nothing failed, yet nothing is verified: the examples could not run, and no repair changes that."""
-        return self.best is not None and self.best.result.is_valid and not self.best.result.behaviour.ran
+        """Nothing a repair can change: nothing failed yet the examples could not run, or they reach hosts the
+        checks cannot and no recorded exchange answers for them."""
+        if self.best is None:
+            return False
+        result = self.best.result
+        return bool(result.behaviour.cannot_run) or (result.is_valid and not result.behaviour.ran)
 
     @property
     def needs_repair(self) -> bool:

@@ -138,6 +138,8 @@ class RepairLoop:
                     return
                 if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
                     return  # nothing failed and the examples cannot run here: more samples cannot do better
+                if candidate is not None and candidate.result.behaviour.cannot_run:
+                    return  # its examples need hosts the checks cannot reach: no sample or repair changes that
             if outcome.cannot_improve:
                 return  # no finding to feed back: more rounds cannot make the examples run
 
