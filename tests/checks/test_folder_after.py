@@ -211,3 +211,10 @@ def test_the_pytest_target_compares_the_files_after_too(tmp_path: Path) -> None:
         outcomes[name] = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path / name)
     assert outcomes["writes"].returncode == 0 and "2 passed" in outcomes["writes"].stdout
     assert outcomes["never_writes"].returncode == 1 and "log.txt is not as expected" in outcomes["never_writes"].stdout
+
+
+def test_a_forged_listing_fails_the_example_not_the_checks() -> None:
+    example = Example(input={}, output=1, files_after={"a.txt": "x"})
+    for listing in ({"a.txt": "not a dict"}, {"": "cut"}, ["a.txt"], {"a.txt": {"base64": 7}}):
+        assert "came back in a form the checks cannot read" in folder_problem(example, listing, may_write=True)
+    assert folder_problem(example, {"a.txt": {"base64": "%%%"}}, may_write=True)  # garbage is no match either

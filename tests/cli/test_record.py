@@ -54,3 +54,11 @@ def test_a_header_variable_that_is_not_set_or_no_answer_is_exit_2_and_nothing_wr
     refused = cli("record", "GET", "http://127.0.0.1:9/x?token=t0k", "-o", tmp_path / "b.yaml")
     assert refused.exit_code == 2 and "GET http://127.0.0.1:9/x: no answer" in refused.stderr
     assert "t0k" not in refused.stderr and not (tmp_path / "a.yaml").exists() and not (tmp_path / "b.yaml").exists()
+
+
+def test_a_malformed_url_is_exit_2_and_a_password_in_it_is_never_printed(tmp_path: Path) -> None:
+    for url in ("http://127.0.0.1:abc/", "http://[::1/", "ftp://example.org/x"):
+        result = cli("record", "GET", url, "-o", tmp_path / "c.yaml")
+        assert result.exit_code == 2, (url, result.output)
+    refused = cli("record", "GET", "http://user:pa55word@127.0.0.1:9/x", "-o", tmp_path / "c.yaml")
+    assert refused.exit_code == 2 and "pa55word" not in refused.stderr and not (tmp_path / "c.yaml").exists()

@@ -161,3 +161,22 @@ def test_bwrap_binds_the_descriptor_not_the_path(tmp_path: Path) -> None:
     code = "import os\n\n\ndef names(folder):\n    return sorted(os.listdir(folder))\n"
     result = call_in_sandbox(code, "names", {"folder": str(tmp_path / "data")}, SandboxLimits(), (bind,))
     assert result.record is not None and result.record.get("value") == ["mine.txt"], result
+
+
+def test_a_write_tool_cannot_reach_toolfoundrys_own_code_or_an_import_path(tmp_path: Path, monkeypatch) -> None:
+    import toolfoundry
+
+    source = Path(toolfoundry.__file__).resolve().parents[1]  # site-packages, or an editable install's src/
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    write_tool(tools, *lister("patcher", "write", [str(source / "toolfoundry")]))
+    with pytest.raises(ServeError, match="holds the Python installation that serves the tools"):
+        load_folder(tools)
+    extra = tmp_path / "on_the_path"
+    (extra / "below").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(extra))
+    write_tool(tools, *lister("patcher", "write", [str(extra)]))
+    with pytest.raises(ServeError, match="holds a folder the serving Python imports from"):
+        load_folder(tools)
+    write_tool(tools, *lister("patcher", "write", [str(extra / "below")]))  # below an import path: allowed
+    assert load_folder(tools)[0].mounts[0].writable

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -54,8 +55,14 @@ def record(
     """Call URL once and record the exchange as a vcrpy cassette, credentials redacted."""
     import vcr  # loaded only for this command
 
-    if not url.startswith(("http://", "https://")):
-        raise fail(f"{url!r} is not an http:// or https:// URL")
+    try:
+        where = urlsplit(url)
+        host = f"{where.hostname or ''}{f':{where.port}' if where.port else ''}"  # raises for a bad port
+        shown = where._replace(netloc=host, query="").geturl()  # no password, no query key: never printed
+    except ValueError:
+        raise fail("the URL is not one urllib can call (its host or port is malformed)") from None
+    if where.scheme not in {"http", "https"} or not where.hostname:
+        raise fail(f"{shown!r} is not an http:// or https:// URL")
     headers = _headers(header or [])
     recorder = vcr.VCR(
         record_mode="all",
@@ -74,11 +81,9 @@ def record(
                 status = response.status
         except urllib.error.HTTPError as error:  # a 404 or a 429 is an answer worth recording too
             status = error.code
-        except (urllib.error.URLError, OSError) as error:
-            where = url.split("?", 1)[0]  # its query may hold a key: never printed
-            raise fail(
-                f"{method.upper()} {where}: no answer ({getattr(error, 'reason', error)}); nothing recorded"
-            ) from None
+        except (urllib.error.URLError, OSError, ValueError) as error:  # ValueError: http.client's InvalidURL
+            reason = getattr(error, "reason", error)
+            raise fail(f"{method.upper()} {shown}: no answer ({reason}); nothing recorded") from None
     recorded = cassette.requests[-1].uri  # as written, credentials redacted
     stdout.print(
         f"recorded {method.upper()} {recorded} -> {status} in {output} ({len(cassette)} exchanges)", highlight=False

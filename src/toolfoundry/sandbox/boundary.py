@@ -173,8 +173,6 @@ def bwrap_command(sandbox_dir: Path, limits: SandboxLimits, mounts: Mounts = ())
         "0",
         *_system_binds(),
     ]
-    for root in _python_roots():
-        arguments += ["--ro-bind", root, root]
     arguments += [
         "--proc",
         "/proc",
@@ -188,6 +186,9 @@ def bwrap_command(sandbox_dir: Path, limits: SandboxLimits, mounts: Mounts = ())
         str(limits.tmpfs_bytes),
         "--tmpfs",
         "/job",
+        # After the tmpfs mounts, so a virtual environment under /tmp (a CI checkout, say) stays visible: a
+        # bind made before them was hidden, and the tool's packages with it.
+        *[argument for root in _python_roots() for argument in ("--ro-bind", root, root)],
         "--ro-bind",
         str(sandbox_dir),
         "/sandbox",

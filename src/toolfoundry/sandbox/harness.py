@@ -192,6 +192,9 @@ def read_folder(folder, most_files=64, most_bytes=256 * 1024):
             if os.path.islink(path):
                 found[os.path.relpath(path, folder)] = {"link": os.readlink(path)}
                 continue
+            if not os.path.isfile(path):  # a FIFO or a device left behind: never opened (it could block)
+                found[os.path.relpath(path, folder)] = {"special": True}
+                continue
             with open(path, "rb") as handle:
                 data = handle.read()
             small = len(data) <= most_bytes

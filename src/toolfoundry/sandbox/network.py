@@ -144,7 +144,11 @@ class Lifetime:
             if self._closed:
                 return None
             self._threads.add(thread)
-            thread.start()  # under the lock, so that `close` joins every thread that was started
+            try:
+                thread.start()  # under the lock, so that `close` joins every thread that was started
+            except RuntimeError:  # no thread to be had: the caller drops this piece of work, the rest goes on
+                self._threads.discard(thread)
+                return None
         return thread
 
     def _run(self, target: Callable[..., object], args: tuple[Any, ...]) -> None:
@@ -167,7 +171,8 @@ class Lifetime:
                 return
             if self.start(handle, client) is None:
                 self.let_go(client)
-                return
+                if self._closed:
+                    return
 
     def splice(self, one: socket.socket, other: socket.socket) -> None:
         """Both directions between two kept sockets until both have ended; then both are let go."""

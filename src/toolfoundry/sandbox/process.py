@@ -1,5 +1,6 @@
 """A sandbox's life: started (bwrap + interpreter + harness, waiting for its one job on stdin), counted in a
-pids cgroup, and closed with every trace of it (processes, cgroup, folder, network relays)."""
+pids cgroup and bounded by a memory cgroup where the machine offers them, and closed with every trace of it
+(processes, cgroups, folder, network relays)."""
 
 from __future__ import annotations
 
@@ -140,7 +141,8 @@ def _remove_cgroup(path: Path) -> None:
         pause *= 1.5
 
 
-# What a sandbox's /sandbox holds of ours: the harness, and the two modules both sides import (protocol, values).
+# What a sandbox's /sandbox holds of ours: the harness, the modules both sides import (protocol, values), and
+# the replay of recorded exchanges.
 _SHIPPED = {
     "harness.py": "harness.py",
     "protocol.py": "_toolfoundry/protocol.py",

@@ -24,6 +24,15 @@ def _request(raw):
 
 def _response(raw):
     response = {"headers": {}, "body": {"string": ""}} | raw
+    status = response["status"]
+    if "message" not in status:  # vcrpy's stubs read it; a hand-written exchange may leave it out
+        import http
+
+        try:
+            phrase = http.HTTPStatus(status["code"]).phrase
+        except ValueError:
+            phrase = ""
+        response["status"] = status | {"message": phrase}
     body = response["body"]
     body = body if isinstance(body, dict) else {"string": body}
     string = body.get("string", "")

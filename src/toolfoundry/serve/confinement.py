@@ -16,6 +16,7 @@ nowhere. Two more rules close what a single tool's check cannot see:
 from __future__ import annotations
 
 import os
+import site
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,16 +30,26 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _protected(folder: Path, tools: list[ServedTool]) -> dict[str, str]:
-    """Host paths no tool may write, each with what it is (for the message)."""
+    """Host paths no tool may write, each with what it is (for the message): the folder, every module and
+    spec file in it (served or not, a link's target even where it does not exist yet, since a later `serve`
+    would read it), and every place the serving Python imports from (an editable install's source too)."""
     places = {os.path.realpath(folder): "the tools folder"}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.suffix in {".py", ".yaml", ".yml", ".json"}:
+            kind = "module" if path.suffix == ".py" else "spec"
+            places.setdefault(os.path.realpath(path), f"the {kind} {path.name}")
     for tool in tools:
-        places[os.path.realpath(tool.path)] = f"the module {tool.path.name}"
-        for suffix in (".yaml", ".yml", ".json"):
-            spec = tool.path.with_suffix(suffix)
-            if spec.is_file():
-                places[os.path.realpath(spec)] = f"the spec {spec.name}"
-    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
-        places.setdefault(os.path.realpath(prefix), "the Python installation that serves the tools")
+        places.setdefault(os.path.realpath(tool.path), f"the module {tool.path.name}")
+    python = {sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages()}
+    python.add(str(Path(__file__).resolve().parents[2]))  # toolfoundry's own code, where it is installed
+    for place in sorted(python):
+        if os.path.isdir(place):
+            places.setdefault(os.path.realpath(place), "the Python installation that serves the tools")
+    # Other import paths (PYTHONPATH, the working directory under `python -m`): a tool may write below one,
+    # never the folder itself or above it, where it could leave a module the next start imports.
+    for place in sys.path:
+        if place and os.path.isdir(place):
+            places.setdefault(os.path.realpath(place), "a folder the serving Python imports from")
     return places
 
 

@@ -2,10 +2,10 @@
 format, or the path of a cassette file (`http: stars.yaml`, relative to the spec file and inside its folder),
 as vcrpy and pytest-recording write them.
 
-Cassettes are read with vcrpy's own deserializer: since 9.x its loader is a safe one that refuses the
-`!!python/object` tags a full loader would run (a cassette that came with a spec is hostile input like the
-spec) while still reading the `!!python/str` and `!!binary` forms older recordings hold. vcrpy then replays
-what was read inside the checks' sandbox (sandbox/replay.py).
+Cassettes are read with vcrpy's own deserializer: since 8.2.1 (9.4 is required) its loader is a safe one
+that refuses the `!!python/object` tags a full loader would run (a cassette that came with a spec is hostile
+input like the spec) while still reading the `!!python/str` and `!!binary` forms older recordings hold.
+vcrpy then replays what was read inside the checks' sandbox (sandbox/replay.py).
 """
 
 from __future__ import annotations
@@ -22,14 +22,19 @@ MAX_CASSETTE_CHARS = 2_000_000
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
 
 
-def _read(path: Path, written: str) -> tuple[list[Any] | None, str | None]:
-    if Path(written).is_absolute() or ".." in Path(written).parts:
-        return None, f"cassette path {written!r} must be relative and stay inside the spec's folder"
+def _read(folder: Path, written: str) -> tuple[list[Any] | None, str | None]:
+    outside = f"cassette path {written!r} must be relative and stay inside the spec's folder"
+    if "\0" in written or Path(written).is_absolute() or ".." in Path(written).parts:
+        return None, outside
+    path = folder / written
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, f"cassette {written!r} not found beside the spec"
-    except (OSError, UnicodeDecodeError) as error:
+        if not path.resolve().is_relative_to(folder.resolve()):  # a link out of the folder
+            return None, outside
+        if not path.is_file():  # not a device, a FIFO or a folder
+            return None, f"cassette {written!r} not found beside the spec (or not a regular file)"
+        with path.open(encoding="utf-8") as stream:
+            text = stream.read(MAX_CASSETTE_CHARS + 1)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
         return None, f"cassette {written!r} cannot be read ({type(error).__name__})"
     if len(text) > MAX_CASSETTE_CHARS:
         return None, f"cassette {written!r} is over {MAX_CASSETTE_CHARS:,} characters"
@@ -59,7 +64,7 @@ def read_cassettes(raw: Any, folder: Path) -> list[SpecProblem]:
             written = example.get("http") if isinstance(example, dict) else None
             if not isinstance(written, str):
                 continue
-            interactions, problem = _read(folder / written, written)
+            interactions, problem = _read(folder, written)
             if problem:
                 prefix = f"[{number}]." if len(entries) > 1 else ""
                 problems.append(SpecProblem(f"{prefix}examples[{index}].http", problem))
@@ -70,15 +75,18 @@ def read_cassettes(raw: Any, folder: Path) -> list[SpecProblem]:
 
 def without_secrets(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The interactions with credential headers blanked, for anything written out; replay matches on method and
-    URI, not on these headers."""
+    URI, not on these headers. A token in a URI's query stays: the URI is what replay matches on (README)."""
     cleaned = []
     for interaction in interactions:
-        request = dict(interaction.get("request", {}))
-        headers = request.get("headers")
-        if isinstance(headers, dict):
-            request["headers"] = {
-                name: ["<redacted>"] if str(name).lower() in SECRET_HEADERS else value
-                for name, value in headers.items()
-            }
-        cleaned.append({**interaction, "request": request})
+        parts = {}
+        for part in ("request", "response"):  # a response's Set-Cookie is a credential too
+            given = dict(interaction.get(part, {}))
+            headers = given.get("headers")
+            if isinstance(headers, dict):
+                given["headers"] = {
+                    name: ["<redacted>"] if str(name).lower() in SECRET_HEADERS else value
+                    for name, value in headers.items()
+                }
+            parts[part] = given
+        cleaned.append({**interaction, **parts})
     return cleaned
