@@ -21,18 +21,30 @@ def test_static_pass_without_a_runner_is_unverified_with_the_reason(slug_spec) -
     assert result.unverified_reason == "no sandbox here"
 
 
+class Recorder(NotRun):
+    """A runner that takes whatever the validator passes (the ExampleRunner protocol) and notes each run."""
+
+    def __init__(self) -> None:
+        super().__init__("recorded, not run")
+        self.ran: list[str] = []
+
+    def run_examples(self, code, spec, probes=None, tests=()):
+        self.ran.append(code)
+        return super().run_examples(code, spec, probes, tests)
+
+
 def test_unsafe_code_is_never_run(slug_spec) -> None:
-    ran: list[str] = []
-
-    class Recorder(NotRun):
-        def run_examples(self, code, spec):
-            ran.append(code)
-            return super().run_examples(code, spec)
-
     code = 'import os\n\ndef slugify(text: str) -> str:\n    """S."""\n    os.system("rm -rf /")\n    return text\n'
-    result = CodeValidator(runner=Recorder("x")).validate(code, slug_spec)
-    assert ran == [] and not result.is_valid
+    recorder = Recorder()
+    result = CodeValidator(runner=recorder).validate(code, slug_spec)
+    assert recorder.ran == [] and not result.is_valid
     assert result.behaviour.reason == "static checks failed, so the code was not run"
+    # The control: safe code does reach the runner, so the empty list above means something.
+    safe = (
+        'import re\n\n\ndef slugify(text: str) -> str:\n    """S."""\n    return re.sub(r"\\W+", "-", text.lower())\n'
+    )
+    CodeValidator(runner=recorder).validate(safe, slug_spec)
+    assert recorder.ran == [safe]
 
 
 def test_a_spec_without_examples_cannot_be_verified() -> None:
