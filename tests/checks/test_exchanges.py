@@ -32,7 +32,9 @@ STARS = {
     "permissions": {"network": ["api.github.com:443"]},
     "input_params": [{"name": "owner", "type": "str"}, {"name": "repo", "type": "str"}],
     "output_type": "int",
-    "raises": ["LookupError"],
+    # What a caller may meet besides a missing repository: the service failing (urllib's and requests' errors
+    # are OSErrors, httpx's its own HTTPError), or answering with a body that is not JSON (ValueError).
+    "raises": ["LookupError", "OSError", "ValueError", "httpx.HTTPError"],
     "examples": [
         {"input": {"owner": "octocat", "repo": "Hello-World"}, "output": 2650, "http": [STARS_EXCHANGE]},
         {"input": {"owner": "octocat", "repo": "nothing-here"}, "raises": "LookupError", "http": [MISSING_EXCHANGE]},
@@ -224,3 +226,54 @@ def test_examples_that_need_an_unrecorded_host_stop_the_loop_after_one_candidate
         "cannot run examples that reach api.github.com:443 without recorded exchanges (see README: Recorded exchanges)"
     )
     assert report["reason"] == said
+
+
+RETRYING = '''
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+def github_stars(owner: str, repo: str) -> int:
+    """The repository's stargazers_count, asking again once when the service says to wait."""
+    url = f"https://api.github.com/repos/{urllib.parse.quote(owner)}/{urllib.parse.quote(repo)}"
+    for attempt in range(2):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return int(json.load(response)["stargazers_count"])
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                raise LookupError(f"{owner}/{repo} does not exist") from None
+            if error.code in (429, 503) and attempt == 0:
+                time.sleep(float(error.headers.get("Retry-After") or 0))
+                continue
+            raise
+    raise OSError("no answer after a retry")
+'''
+
+
+@requires_sandbox
+def test_faults_are_probes_and_the_report_says_whether_the_tool_retries(tmp_path: Path) -> None:
+    """A 429 with Retry-After, a 503, a 500, a dropped connection, an empty body and one that is not JSON, each
+    replayed in place of the recorded answer; a tool that does not retry shows it, and one that retries too."""
+    exit_code, output, report = validate(tmp_path, STARS, URLLIB)
+    notes = report["evidence"]["probes"]["notes"]
+    assert exit_code == 0, output  # every fault ends in an exception the spec declares
+    assert "fault 429 with Retry-After: 1: raised HTTPError, without retrying" in notes
+    assert "fault 500: raised HTTPError" in notes and "fault an empty body: raised JSONDecodeError" in notes
+    assert "fault a dropped connection: raised ConnectionResetError" in notes
+    exit_code, output, report = validate(tmp_path, STARS, RETRYING)
+    notes = report["evidence"]["probes"]["notes"]
+    assert exit_code == 0, output
+    assert "fault 429 with Retry-After: 1: returned 2650, after retrying" in notes, notes
+    assert "fault 503: returned 2650, after retrying" in notes
+
+
+@requires_sandbox
+def test_a_fault_the_spec_does_not_declare_blocks_verified(tmp_path: Path) -> None:
+    spec = {**STARS, "raises": ["LookupError"]}
+    exit_code, output, report = validate(tmp_path, spec, URLLIB)
+    assert exit_code == 1 and report["status"] == "unverified"
+    assert "raised HTTPError: HTTP Error 429: Too Many Requests, an exception the spec does not declare" in output

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..sandbox import protocol
 from ..sandbox.protocol import Record
 from ..spec import ToolSpec
+from .faults import FAULT
 from .probes import Probe, ProbePlan
 
 # Failures quoted in a report or repair prompt: enough to act on, few enough to read.
@@ -75,6 +76,8 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
             unanswered.append(probe)  # what the service says to an unrecorded request, the spec cannot tell
             continue
         ran += 1
+        if probe.origin.startswith(FAULT):
+            notes.append(fault_note(probe.origin.removeprefix(FAULT), record))
         problem = _problem(record, declared)
         if problem:
             failures.append(_failure(spec, probe, problem))
@@ -123,3 +126,18 @@ def _problem(record: Record, declared: frozenset[str]) -> str:
             return "gave two different results for the same input"
         return ""
     return f"ended in an unknown way ({str(status)[:40]})"
+
+
+def fault_note(kind: str, record: Record) -> str:
+    """What the tool did with one injected fault, for the report: whether it retried, what it gave."""
+    status = record.get("status")
+    made = int((record.get("http") or {}).get("made", 0) or 0)
+    if status == protocol.RETURNED:
+        what = f"returned {str(record.get('repr', ''))[:60]}"
+    elif status == protocol.TIMEOUT:
+        what = "did not finish within the per-example time limit"
+    else:
+        what = f"raised {record.get('exception', 'an exception')}"
+    if kind.startswith(("429", "503")):
+        what += ", after retrying" if made > 1 else ", without retrying"
+    return f"fault {kind}: {what}"

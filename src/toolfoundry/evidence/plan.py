@@ -3,9 +3,10 @@ are held back, and which probes run. Nothing here runs code; the checks do (chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..spec import ToolSpec
+from .faults import fault_probes
 from .holdout import held_back_indexes, shown_spec
 from .probes import ProbePlan, probe_plan
 
@@ -50,6 +51,18 @@ def plan_evidence(spec: ToolSpec, policy: EvidencePolicy) -> EvidencePlan:
         spec=spec,
         shown=shown_spec(spec, held_back),
         held_back=held_back,
-        probes=probe_plan(spec, policy.probes, policy.probe_seed),
+        probes=_with_faults(spec, probe_plan(spec, policy.probes, policy.probe_seed)),
         show_all_examples=policy.show_all_examples,
     )
+
+
+def _with_faults(spec: ToolSpec, plan: ProbePlan) -> ProbePlan:
+    """The probes, then the injected faults of a tool with recorded exchanges (none when probes are off)."""
+    if plan.notes == ["probes were turned off"] or not any(example.http for example in spec.examples):
+        return plan
+    faults = fault_probes(spec, 0)
+    if not faults:
+        return plan
+    # Faults first: they are few, and the probes' time budget may be spent before the last drawn probe.
+    drawn = [replace(probe, index=probe.index + len(faults)) for probe in plan.probes]
+    return ProbePlan(probes=[*faults, *drawn], seed=plan.seed, notes=plan.notes)

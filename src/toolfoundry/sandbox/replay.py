@@ -16,6 +16,18 @@ import base64
 import vcr
 from vcr.request import Request
 from vcr.serializers import compat
+from vcr.stubs import VCRHTTPResponse
+
+_close = VCRHTTPResponse.close
+
+
+def _close_returning_none(self):
+    # vcrpy's response stub returns True from close(), and IOBase.__exit__ returns what close() returns: inside
+    # `with urlopen(...) as response:` every exception was swallowed and the tool returned None (vcrpy 9.4).
+    _close(self)
+
+
+VCRHTTPResponse.close = _close_returning_none
 
 
 def _request(raw):
@@ -68,6 +80,7 @@ class Replay:
         self.recorder.register_persister(_InMemory(interactions))
         self.unrecorded = []
         self.unplayed = None
+        self.made = 0  # answered requests of the first call
 
     def around(self, function):
         def replayed(**arguments):
@@ -81,14 +94,25 @@ class Replay:
                     return answered
 
                 cassette.can_play_response_for = noting  # vcrpy's stubs ask this before every request
+                play = cassette.play_response
+
+                def playing(request):
+                    response = play(request)
+                    if response.get("drop"):  # an injected fault (evidence/faults.py)
+                        raise ConnectionResetError(104, "Connection reset by peer")
+                    return response
+
+                cassette.play_response = playing
                 try:
                     return function(**arguments)
                 finally:
                     if self.unplayed is None:
                         played = cassette.play_counts
                         self.unplayed = [i for i in range(self.count) if not played[i] and i not in self.optional]
+                        self.made = cassette.play_count
 
         return replayed
 
     def report(self):
-        return {"unrecorded": list(dict.fromkeys(self.unrecorded))[:20], "unplayed": self.unplayed or []}
+        unrecorded = list(dict.fromkeys(self.unrecorded))[:20]
+        return {"unrecorded": unrecorded, "unplayed": self.unplayed or [], "made": self.made}
