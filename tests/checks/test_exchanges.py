@@ -277,3 +277,19 @@ def test_a_fault_the_spec_does_not_declare_blocks_verified(tmp_path: Path) -> No
     exit_code, output, report = validate(tmp_path, spec, URLLIB)
     assert exit_code == 1 and report["status"] == "unverified"
     assert "raised HTTPError: HTTP Error 429: Too Many Requests, an exception the spec does not declare" in output
+
+
+@requires_sandbox
+def test_a_tool_with_a_timeout_parameter_meets_an_answer_slower_than_it(tmp_path: Path) -> None:
+    timeout = {"name": "timeout", "type": "float", "default": 10.0}
+    spec = {**STARS, "input_params": [*STARS["input_params"], timeout]}
+    code = URLLIB.replace("repo: str) -> int:", "repo: str, timeout: float = 10.0) -> int:").replace(
+        "timeout=10)", "timeout=timeout)"
+    )
+    exit_code, output, report = validate(tmp_path, spec, code)
+    notes = report["evidence"]["probes"]["notes"]
+    assert exit_code == 0, output
+    assert "fault an answer slower than its timeout: raised TimeoutError" in notes, notes
+    (tmp_path / "plain").mkdir()
+    _, _, plain = validate(tmp_path / "plain", STARS, URLLIB)  # no timeout parameter: no such fault
+    assert not any("slower than its timeout" in note for note in plain["evidence"]["probes"]["notes"])

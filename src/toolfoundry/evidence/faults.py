@@ -1,7 +1,8 @@
 """Faults as probes, for a tool with recorded exchanges: its first such example replayed with one fault at a time.
 
 A 429 with Retry-After and a 503, each followed by the recorded answer (so a tool that retries gets it), a 500,
-a dropped connection, an empty body and a body that is not JSON. They are judged as any probe: an undeclared
+a dropped connection, an empty body, a body that is not JSON, and for a tool with a timeout parameter an answer
+slower than it allows (its client's timeout fires). They are judged as any probe: an undeclared
 exception, a hang past the limit or a result of the wrong type blocks "verified". The report says, per fault,
 what the tool did (judging.fault_note), so a user sees whether it retries.
 """
@@ -33,6 +34,8 @@ def _faulted(exchanges: list[dict[str, Any]], first: int, kind: str) -> list[dic
         target["response"] = _answer(500, "Internal Server Error", "")
     elif kind == "a dropped connection":
         target["response"] = {**target["response"], "drop": True}
+    elif kind == SLOW:
+        target["response"] = {**target["response"], "timeout": True}
     else:  # a body the tool must not trust
         body = "" if kind == "an empty body" else "<html><body>Bad gateway</body></html>"
         target["response"] = {**target["response"], "body": {"string": body}}
@@ -40,6 +43,8 @@ def _faulted(exchanges: list[dict[str, Any]], first: int, kind: str) -> list[dic
 
 
 FAULTS = ("429 with Retry-After: 1", "503", "500", "a dropped connection", "an empty body", "a body that is not JSON")
+# Only for a tool with a timeout parameter: the answer comes later than it allows (its client's timeout fires).
+SLOW = "an answer slower than its timeout"
 
 
 def fault_probes(spec: ToolSpec, start: int) -> list[Probe]:
@@ -47,6 +52,8 @@ def fault_probes(spec: ToolSpec, start: int) -> list[Probe]:
     for example in spec.examples:
         required = [index for index, item in enumerate(example.http or []) if not item.get("optional")]
         if example.http and required:
+            timed = any("timeout" in param.name for param in spec.input_params)
+            kinds = [*FAULTS, SLOW] if timed else list(FAULTS)
             return [
                 Probe(
                     start + number,
@@ -55,6 +62,6 @@ def fault_probes(spec: ToolSpec, start: int) -> list[Probe]:
                     FAULT + kind,
                     _faulted(example.http, required[0], kind),
                 )
-                for number, kind in enumerate(FAULTS)
+                for number, kind in enumerate(kinds)
             ]
     return []

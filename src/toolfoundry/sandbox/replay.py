@@ -100,6 +100,8 @@ class Replay:
                     response = play(request)
                     if response.get("drop"):  # an injected fault (evidence/faults.py)
                         raise ConnectionResetError(104, "Connection reset by peer")
+                    if response.get("timeout"):  # as a client's socket timeout would fire
+                        raise TimeoutError("The read operation timed out")
                     return response
 
                 cassette.play_response = playing
