@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
 from ..evidence.judging import ProbeResult, call_text, judge_probes
@@ -34,16 +34,9 @@ class ExampleOutcome(BaseModel):
     passed: bool
     traceback: str = ""  # short, with host paths removed
     seconds: float = 0.0
-    files: str = ""  # what is wrong with the folder after the call (checks/folder_after.py), diff included
-    http: str = ""  # what is wrong with its HTTP requests against the recorded exchanges (checks/exchanges.py)
-
-    @model_serializer(mode="wrap")
-    def _without_empty_files(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data = handler(self)  # written only when something is wrong: reports of tools without files read as before
-        for name in ("files", "http"):
-            if not getattr(self, name):
-                data.pop(name, None)
-        return data
+    # Written out only when something is wrong, so the reports of tools without files or exchanges read as before.
+    files: str = Field(default="", exclude_if=lambda value: not value)  # the folder after the call, diff included
+    http: str = Field(default="", exclude_if=lambda value: not value)  # its requests against the recorded ones
 
 
 class BehaviourResult(BaseModel):
@@ -57,14 +50,7 @@ class BehaviourResult(BaseModel):
     test_outcomes: list[ExampleOutcome] = Field(default_factory=list)  # spec-derived tests, indexed from 0
     # Why the examples could not be judged here though they ran: they reach hosts the checks cannot, with no
     # recorded exchanges to answer for them. No repair changes that.
-    cannot_run: str = ""
-
-    @model_serializer(mode="wrap")
-    def _without_empty_cannot_run(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data = handler(self)
-        if not self.cannot_run:
-            data.pop("cannot_run", None)
-        return data
+    cannot_run: str = Field(default="", exclude_if=lambda value: not value)
 
 
 class ExampleRunner(Protocol):

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import typer
 
+from ..spec.cassettes import SECRET_HEADERS
 from .common import fail, stdout
 
-CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-api-key", "api-key")
 CREDENTIAL_PARAMETERS = ("api_key", "apikey", "key", "token", "access_token", "client_secret", "password", "sig")
 REDACTED = "<redacted>"
 
@@ -66,7 +66,7 @@ def record(
     headers = _headers(header or [])
     recorder = vcr.VCR(
         record_mode="all",
-        filter_headers=[(name, REDACTED) for name in {*CREDENTIAL_HEADERS, *(name.lower() for name in headers)}],
+        filter_headers=[(name, REDACTED) for name in {*SECRET_HEADERS, *(name.lower() for name in headers)}],
         filter_query_parameters=[(name, REDACTED) for name in CREDENTIAL_PARAMETERS],
         before_record_response=_without_cookies,
         decode_compressed_response=True,

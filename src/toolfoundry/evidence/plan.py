@@ -51,16 +51,14 @@ def plan_evidence(spec: ToolSpec, policy: EvidencePolicy) -> EvidencePlan:
         spec=spec,
         shown=shown_spec(spec, held_back),
         held_back=held_back,
-        probes=_with_faults(spec, probe_plan(spec, policy.probes, policy.probe_seed)),
+        probes=_with_faults(spec, probe_plan(spec, policy.probes, policy.probe_seed), policy.probes),
         show_all_examples=policy.show_all_examples,
     )
 
 
-def _with_faults(spec: ToolSpec, plan: ProbePlan) -> ProbePlan:
-    """The probes, then the injected faults of a tool with recorded exchanges (none when probes are off)."""
-    if plan.notes == ["probes were turned off"] or not any(example.http for example in spec.examples):
-        return plan
-    faults = fault_probes(spec, 0)
+def _with_faults(spec: ToolSpec, plan: ProbePlan, count: int) -> ProbePlan:
+    """The injected faults of a tool with recorded exchanges, then the probes (no faults when probes are off)."""
+    faults = fault_probes(spec, 0) if count > 0 else []
     if not faults:
         return plan
     # Faults first: they are few, and the probes' time budget may be spent before the last drawn probe.

@@ -25,6 +25,7 @@ from ..safe_ast import limit_problem, parse_module
 from ..sandbox.boundary import Bind, Mounts
 from ..spec import ToolSpec, ToolSpecificationParser
 from .confinement import confinement_problems
+from .confinement import inside as lies_inside
 
 # Directories no tool may have bound in: the whole host, or the kernel's and the sandbox's own.
 _NEVER_BOUND = ("/proc", "/sys", "/dev", "/job", "/sandbox")
@@ -110,7 +111,7 @@ def _mounts(spec: ToolSpec, folder: Path, path: Path) -> Mounts:
         if not host.is_dir():
             raise ServeError(f"{path}: permissions.paths names {written!r}, which is not an existing directory")
         for place in dict.fromkeys([str(inside), str(host)]):  # as written first: the working directory
-            if place == "/" or any(place == root or place.startswith(root + "/") for root in _NEVER_BOUND):
+            if place == "/" or any(lies_inside(place, root) for root in _NEVER_BOUND):
                 raise ServeError(f"{path}: permissions.paths names {written!r}; {place} is never bound into a sandbox")
             try:
                 mounts.append(Bind.open(str(host), place, spec.permissions.filesystem == "write"))

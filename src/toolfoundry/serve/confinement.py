@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .catalog import ServedTool
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
+    """`path` is `folder` or lies below it (both absolute and normalised)."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
@@ -60,7 +61,7 @@ def confinement_problems(folder: Path, tools: list[ServedTool], writable_tools: 
     for tool in tools:
         for bind in tool.mounts:
             for writer, outer in writable:
-                if bind.host != outer and _inside(bind.host, outer):
+                if bind.host != outer and inside(bind.host, outer):
                     problems.append(
                         f"{tool.path}: permissions.paths binds {bind.host}, which lies inside {outer}, a directory "
                         f"{writer.spec.name} may write: declare {outer} itself, or keep the two side by side"
@@ -69,7 +70,7 @@ def confinement_problems(folder: Path, tools: list[ServedTool], writable_tools: 
         for writer, outer in writable:
             for place, what in _protected(folder, tools).items():
                 python = what.startswith("the Python")
-                if _inside(place, outer) or (python and _inside(outer, place)):
+                if inside(place, outer) or (python and inside(outer, place)):
                     problems.append(
                         f"{writer.path}: may write {outer}, which holds {what} ({place}): a tool could rewrite "
                         "its own code or permissions; declare a folder of its own (--unsafe-writable-tools "

@@ -18,9 +18,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
+    field_serializer,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
@@ -110,12 +109,16 @@ class Example(BaseModel):
         default_factory=dict,
         description="files (relative path -> text, or {base64: ...}) placed in the working directory first",
     )
+    # Written out only when given (exclude_if), so a spec from before these fields dumps as it did: TOOL_SPEC,
+    # reports and the spec's hash stay the same.
     files_after: dict[str, FileContent | None] | None = Field(
         default=None,
+        exclude_if=lambda value: value is None,
         description="what the working directory must hold after the call (null: the file must not exist)",
     )
     http: list[dict[str, Any]] | None = Field(
         default=None,
+        exclude_if=lambda value: value is None,
         description="the HTTP exchanges the call makes, answered from this record (vcrpy's interactions; a "
         "cassette file's path in a spec file is read by the parser); `optional: true` on one it may skip",
     )
@@ -148,16 +151,9 @@ class Example(BaseModel):
                 raise ValueError(problem)
         return files
 
-    @model_serializer(mode="wrap")
-    def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Written only when given: a spec from before these fields dumps (into TOOL_SPEC, reports) as it did.
-        data = handler(self)
-        for name in ("files_after", "http"):
-            if getattr(self, name) is None:
-                data.pop(name, None)
-        if self.http is not None:
-            data["http"] = without_secrets(data["http"])
-        return data
+    @field_serializer("http")
+    def _http_without_secrets(self, exchanges: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        return None if exchanges is None else without_secrets(exchanges)
 
     def after_text(self) -> str:
         """What `files_after` asks, in a prompt's words: `notes.txt` holds 'a\nb\n', `old.log` is gone."""
