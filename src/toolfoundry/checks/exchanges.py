@@ -34,12 +34,14 @@ def _json_body(body: Any) -> Any:
 
 
 def json_ready(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The interactions as JSON can carry them into the sandbox: a body's bytes as {"base64": ...}; a request's
-    bytes body dropped (replay matches on method and URI, never on it)."""
+    """The interactions as JSON can carry them into the sandbox: a body's bytes as {"base64": ...} (a request's
+    too, for an exchange that matches on its body; an old cassette's BytesIO body is dropped)."""
     ready = []
     for interaction in interactions:
         request = dict(interaction["request"])
-        if not isinstance(request.get("body"), str | None):  # bytes, or an old cassette's BytesIO
+        if isinstance(request.get("body"), bytes):
+            request["body"] = {"base64": base64.b64encode(request["body"]).decode()}
+        elif not isinstance(request.get("body"), str | None):
             request["body"] = None
         response = dict(interaction["response"])
         if "body" in response:

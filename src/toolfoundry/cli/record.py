@@ -18,10 +18,9 @@ from urllib.parse import urlsplit
 
 import typer
 
-from ..spec.cassettes import SECRET_HEADERS
+from ..spec.cassettes import CREDENTIAL_PARAMETERS, SECRET_HEADERS
 from .common import fail, stdout
 
-CREDENTIAL_PARAMETERS = ("api_key", "apikey", "key", "token", "access_token", "client_secret", "password", "sig")
 REDACTED = "<redacted>"
 
 

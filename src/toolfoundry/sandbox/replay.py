@@ -2,18 +2,24 @@
 as `_toolfoundry.replay`, imported only for an example that has exchanges).
 
 vcrpy replays them: it patches http.client (so urllib), requests, httpx and the rest at the client library,
-matches on method, scheme, host, port, path and query (its default matchers), and in record mode "none" refuses
-anything else. So HTTPS needs no certificate of ours and nothing leaves the sandbox, which has no network
+matches on method, scheme, host, port, path and query (its default matchers), and on the body or chosen
+headers where a recorded exchange asks (`match_on: [body, "header:Content-Type"]`), and in record mode "none"
+refuses anything else. So HTTPS needs no certificate of ours and nothing leaves the sandbox, which has no network
 anyway: a request no exchange answers fails inside, and is reported by what it asked for. A client vcrpy does
 not patch, or raw sockets, get no answer at all, never a real host. Each call gets the cassette afresh, so the
 two calls of a probe start from equal states.
 
-Interactions arrive as JSON (protocol.Call's `http`): a body's bytes as {"base64": ...} in `string`.
+Interactions arrive as JSON (protocol.Call's `http`): a body's bytes as {"base64": ...} in `string` (a
+response's) or in place of the body (a request's).
 """
 
 import base64
+import json
+import urllib.parse
 
 import vcr
+from vcr import matchers
+from vcr.matchers import requests_match
 from vcr.request import Request
 from vcr.serializers import compat
 from vcr.stubs import VCRHTTPResponse
@@ -30,8 +36,41 @@ def _close_returning_none(self):
 VCRHTTPResponse.close = _close_returning_none
 
 
-def _request(raw):
-    return Request._from_dict({"body": None, "headers": {}} | raw)
+DEFAULT_MATCHERS = ("method", "scheme", "host", "port", "path", "query")
+
+
+def _request(interaction):
+    raw = {"body": None, "headers": {}} | interaction["request"]
+    if isinstance(raw["body"], dict):
+        raw["body"] = base64.b64decode(raw["body"]["base64"])
+    request = Request._from_dict(raw)
+    request.asked = tuple(interaction.get("match_on", ()))  # read by _as_asked, on the recorded side only
+    return request
+
+
+def _comparable(request):
+    """A request's body as the tool meant it: JSON and forms parsed (key order and spacing are not meaning)."""
+    body = request.body or b""
+    kind = str(request.headers.get("Content-Type", "")).lower()
+    try:
+        if "x-www-form-urlencoded" in kind:
+            return sorted(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return ("json", json.loads(body))
+    except (UnicodeDecodeError, ValueError):
+        return body
+
+
+def _as_asked(sent, recorded):
+    """The recorded exchange's own `match_on`: its body, and the headers it names, must be what was sent."""
+    for what in getattr(recorded, "asked", ()):
+        if what == "body" and _comparable(sent) != _comparable(recorded):
+            sent_body, recorded_body = (sent.body or b"")[:200], (recorded.body or b"")[:200]
+            raise AssertionError(f"with the body {sent_body!r} (recorded: {recorded_body!r})")
+        if what.startswith("header:"):
+            name = what.partition(":")[2]
+            given, wanted = sent.headers.get(name), recorded.headers.get(name)
+            if given != wanted:
+                raise AssertionError(f"with {name}: {given!r} (recorded: {wanted!r})")
 
 
 def _response(raw):
@@ -60,13 +99,24 @@ class _InMemory:
         self.interactions = interactions
 
     def load_cassette(self, cassette_path, serializer):
-        return [_request(item["request"]) for item in self.interactions], [
+        return [_request(item) for item in self.interactions], [
             _response(item["response"]) for item in self.interactions
         ]
 
     @staticmethod
     def save_cassette(cassette_path, cassette_dict, serializer):
         return None
+
+
+def _why_not(cassette, request):
+    """What kept an exchange recorded for this method and URI from answering (its body or a header), or ""."""
+    for recorded in cassette.requests:
+        if requests_match(request, recorded, [getattr(matchers, name) for name in DEFAULT_MATCHERS]):
+            try:
+                _as_asked(request, recorded)
+            except AssertionError as error:
+                return f" {error}"
+    return ""
 
 
 class Replay:
@@ -76,7 +126,8 @@ class Replay:
     def __init__(self, interactions):
         self.optional = {index for index, item in enumerate(interactions) if item.get("optional")}
         self.count = len(interactions)
-        self.recorder = vcr.VCR(record_mode="none")
+        self.recorder = vcr.VCR(record_mode="none", match_on=(*DEFAULT_MATCHERS, "as_asked"))
+        self.recorder.register_matcher("as_asked", _as_asked)
         self.recorder.register_persister(_InMemory(interactions))
         self.unrecorded = []
         self.unplayed = None
@@ -90,7 +141,7 @@ class Replay:
                 def noting(request):
                     answered = playable(request)
                     if not answered:
-                        self.unrecorded.append(f"{request.method} {request.uri}")
+                        self.unrecorded.append(f"{request.method} {request.uri}{_why_not(cassette, request)}")
                     return answered
 
                 cassette.can_play_response_for = noting  # vcrpy's stubs ask this before every request

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
@@ -20,6 +21,8 @@ from ..errors import SpecProblem
 MAX_CASSETTE_CHARS = 2_000_000
 # Request headers that carry credentials: never written out again (TOOL_SPEC, the pytest target, reports).
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
+# Query parameters that carry credentials: `toolfoundry record` redacts them, and a prompt never shows them.
+CREDENTIAL_PARAMETERS = ("api_key", "apikey", "key", "token", "access_token", "client_secret", "password", "sig")
 
 
 def _read(folder: Path, written: str) -> tuple[list[Any] | None, str | None]:
@@ -90,3 +93,28 @@ def without_secrets(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             parts[part] = given
         cleaned.append({**interaction, **parts})
     return cleaned
+
+
+def uri_without_secrets(uri: str) -> str:
+    """The URI with its password and credential query parameters shown as <redacted>, for a prompt."""
+    where = urlsplit(uri)
+    netloc = where.netloc.rpartition("@")[2]
+    query = [
+        (name, "<redacted>" if name.lower() in CREDENTIAL_PARAMETERS else value)
+        for name, value in parse_qsl(where.query, keep_blank_values=True)
+    ]
+    return urlunsplit(where._replace(netloc=netloc, query=urlencode(query, safe="<>,:/")))
+
+
+def exchange_text(interaction: dict[str, Any], most: int = 400) -> str:
+    """One recorded exchange in a prompt's words: `GET https://... (answered 200: {"stars": 3})`."""
+    request, response = interaction["request"], interaction["response"]
+    body = response.get("body", "")
+    text = body.get("string", "") if isinstance(body, dict) else body
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text if isinstance(text, str) else ""
+    text = " ".join(text.split())
+    shown = f": {text[:most]}{'...' if len(text) > most else ''}" if text else ""
+    sent = request.get("body") if "body" in interaction.get("match_on", []) else None
+    sent_text = f" with the body {sent[:most]}" if isinstance(sent, str) and sent else ""
+    uri = uri_without_secrets(request["uri"])
+    return f"{request['method']} {uri}{sent_text} (answered {response['status']['code']}{shown})"

@@ -23,11 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from .cassettes import without_secrets
+from .cassettes import exchange_text, without_secrets
 
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # A file's content in a spec: text, or bytes as {"base64": "..."}.
 FileContent = str | dict[str, str]
+# What an exchange may ask to match beyond vcrpy's defaults: the request's body, or one named header.
+_MATCHABLE = re.compile(r"^(body|header:[A-Za-z0-9-]+)$")
 
 
 def exception_name_problem(value: str) -> str | None:
@@ -93,6 +95,9 @@ def _interaction_problem(index: int, interaction: Any) -> str | None:
         return f"{where}: its response body is not {{string: ...}}"
     if "optional" in interaction and not isinstance(interaction["optional"], bool):
         return f"{where}: `optional` is true or false"
+    asked = interaction.get("match_on", [])
+    if not isinstance(asked, list) or not all(_MATCHABLE.match(str(item)) for item in asked):
+        return f"{where}: `match_on` lists `body` and `header:<Name>` entries (method and URI always match)"
     return None
 
 
@@ -166,6 +171,10 @@ class Example(BaseModel):
             else:
                 parts.append(f"`{path}` holds {len(content_bytes(content))} given bytes")
         return ", ".join(parts)
+
+    def http_text(self) -> str:
+        """The exchanges the call makes, in a prompt's words (credentials redacted)."""
+        return "; ".join(exchange_text(interaction) for interaction in self.http or [])
 
     @field_validator("raises")
     @classmethod
