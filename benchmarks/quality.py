@@ -161,7 +161,7 @@ async def run(
         result = await (baseline(spec, model) if mode == "baseline" else pipeline(spec, generator))
         passed, cases = await asyncio.to_thread(score, result["code"], heldout, runner)
         row = {"tool": spec.name, "tool_type": spec.effective_tool_type.value, "passed": passed, "cases": cases}
-        rows.append(row | {key: result[key] for key in ("status", "tokens", "seconds", "calls")})
+        rows.append(row | {key: result[key] for key in ("status", "tokens", "seconds", "calls", "code")})
         print(f"{mode:9} {spec.name:24} {result['status']:10} held-out {passed}/{cases}", file=sys.stderr)
     summary = summarize(mode, model_name, rows)
     summary["prompt_style"] = "plain" if mode == "baseline" else generator.prompt_builder.style
@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--agreeing", type=int, default=1, help="agreeing candidates needed for verified")
     parser.add_argument("--first-example", action="store_true", help="cut every spec to its first example")
     parser.add_argument("--before", action="store_true", help="no evidence beyond the examples (before issue 15)")
+    parser.add_argument("--tag", help="appended to the results file's name, to keep a run apart")
     args = parser.parse_args()
     if args.before:
         args.probes, args.spec_tests, args.show_all_examples = 0, False, True
@@ -248,6 +249,7 @@ def main() -> None:
         if mode != "baseline":
             label += "-before" if args.before else _evidence_label(args)
         label += "-first-example" if args.first_example else ""
+        label += f"-{args.tag}" if args.tag else ""
         if args.model != "local:smollm2":  # the first results, SmolLM2's, keep their names
             label = f"{args.model.removeprefix('local:').replace('/', '_').replace(':', '_')}-{label}"
         summary["mode"] = label

@@ -88,6 +88,7 @@ class BatchRunner:
             return
         report = tool.report
         summary.state, summary.status, summary.reason = "done", report.status, report.reason
+        summary.stopped = report.stopped
         summary.attempts, summary.tokens, summary.cost_usd = len(report.attempts), report.tokens.total, report.cost_usd
         summary.seconds, summary.report = report.seconds, f"{spec.name}.report.json"
         self._changed(summary)

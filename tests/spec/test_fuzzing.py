@@ -21,7 +21,8 @@ from toolfoundry.spec import ToolSpecificationParser
 ROOT = Path(__file__).parent.parent.parent
 VALID = [
     yaml.safe_load(path.read_text())
-    for path in sorted((ROOT / "examples" / "specs").glob("*.yaml")) + sorted((ROOT / "benchmarks" / "specs").glob("*"))
+    for path in sorted((ROOT / "examples" / "specs").glob("*.yaml"))
+    + sorted((ROOT / "benchmarks" / "specs").glob("*.yaml"))
 ][:20]
 FIELDS = ["name", "description", "input_params", "output_type", "examples", "permissions", "constraints", "type"]
 # A problem line of a SpecError: "  - <where>: <what>", where is a field path, a line and column, or (whole file).

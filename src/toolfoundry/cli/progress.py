@@ -18,9 +18,10 @@ def print_summary(summaries: list[ToolSummary]) -> None:
     """Plain, stable lines when the output is not a terminal: one per tool."""
     for summary in summaries:
         status = summary.status or summary.state
+        stopped = f" (attempts stopped: {summary.stopped})" if summary.stopped and status != "verified" else ""
         print(
             f"{status}\t{summary.tool}\tattempts={summary.attempts}\ttokens={summary.tokens}\t"
-            f"seconds={summary.seconds:.1f}\t{summary.reason}"
+            f"seconds={summary.seconds:.1f}\t{summary.reason}{stopped}"
         )
 
 

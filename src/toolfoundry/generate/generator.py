@@ -141,6 +141,7 @@ class LLMCodeGenerator:
             model=identity.model,
             models_used=sorted({attempt.model for attempt in outcome.attempts}),
             chosen_attempt=kept.attempt if kept else None,
+            stopped=outcome.stopped,
             attempts=outcome.attempts,
             findings=kept.result.findings if kept else [],
             examples=kept.result.behaviour.outcomes if kept else [],

@@ -54,6 +54,7 @@ class RepairOutcome:
     tally: SpecTestTally = field(default_factory=SpecTestTally, init=False)
     agreement: Agreement | None = field(default=None, init=False)  # among those that pass everything, from two
     budget_stop: str = field(default="", init=False)  # a budget ended the loop early: said in any reason
+    stops: list[str] = field(default_factory=list, init=False)  # why each model's attempts ended, in order
     final: bool = field(default=False, init=False)  # the attempts are over: undecided tests count as suspect
 
     def record_tests(self, note: str, tests: Sequence[Example] = (), call: AttemptRecord | None = None) -> None:
@@ -72,6 +73,15 @@ class RepairOutcome:
 
     def record_budget_stop(self, error: BudgetExceeded) -> None:
         self.budget_stop = f"stopped early: {error}"
+        self.stops.append(self.budget_stop)
+
+    def record_stop(self, why: str) -> None:
+        """Why a model's attempts ended (`model: no progress in 2 repairs: ...`), for the report."""
+        self.stops.append(why)
+
+    @property
+    def stopped(self) -> str:
+        return "; ".join(self.stops)
 
     def finish(self) -> None:
         """The attempts are over: undecided tests now count as suspect, which can change the best."""
@@ -161,9 +171,9 @@ class RepairOutcome:
         elif passing:
             self.best = passing[0]
         elif self.candidates:
-            self.best = max(self.candidates, key=self._rank)  # the first of the best: max keeps the earliest
+            self.best = max(self.candidates, key=self.rank)  # the first of the best: max keeps the earliest
 
-    def _rank(self, candidate: Candidate) -> tuple[int, ...]:
+    def rank(self, candidate: Candidate) -> tuple[int, ...]:
         """Checks first; then, among equals, the candidate that fails fewer tests that count (a candidate
         failing a test that others pass loses)."""
         syntax, security, compliance, examples, *rest = candidate.result.score()

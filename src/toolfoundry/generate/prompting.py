@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from ..checks.behaviour import ExampleOutcome
 from ..checks.result import ValidationResult
 from ..errors import ConfigError
+from ..evidence.judging import ProbeFailure
 from ..models.base import Message
 from ..output.templates import render
 from ..spec import ToolSpec, ToolType
@@ -104,9 +105,17 @@ class PromptBuilder:
         code: str,
         result: ValidationResult,
         test_failures: Sequence[ExampleOutcome] = (),
+        probe_failures: Sequence[ProbeFailure] | None = None,
     ) -> Prompt:
-        """The repair prompt: the attempt, its findings, the shown examples and probes it failed, and the
-        spec-derived tests it failed that count (never a held-back example's values)."""
-        variables = self._variables(spec, context) | {"code": code, "result": result, "test_failures": test_failures}
+        """The repair prompt: the attempt, its findings, the shown examples it failed, the probes it failed
+        (`probe_failures`, by default its first three), and the spec-derived tests it failed that count (never
+        a held-back example's values)."""
+        probes = result.behaviour.probes.failures[:3] if probe_failures is None else probe_failures
+        variables = self._variables(spec, context) | {
+            "code": code,
+            "result": result,
+            "test_failures": test_failures,
+            "probe_failures": probes,
+        }
         template = "compact_repair.j2" if self.style == "compact" else "repair.j2"
         return self._prompt(template, variables, spec, "repair")

@@ -2,9 +2,11 @@
 
 For each model in the chain (primary, then fallbacks): sample several candidates from the initial prompt,
 then from repair prompts quoting the best candidate's findings and failed examples; stop at the first
-verified candidate. Cheap mends run on every reply before the checks. When nothing usable comes out, the
-last resort is a stub that raises NotImplementedError: never a fake implementation. What happens is recorded
-in a RepairOutcome (outcome.py), which gives the verdict.
+verified candidate, or when repairs stop making progress (progress.py), and hand over to the next model at
+once. Cheap mends run on every reply before the checks; code already checked is not checked again. When
+nothing usable comes out, the last resort is a stub that raises NotImplementedError: never a fake
+implementation. What happens is recorded in a RepairOutcome (outcome.py), which gives the verdict; one model
+call is calls.py's.
 """
 
 from __future__ import annotations
@@ -12,20 +14,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..checks.findings import Finding
 from ..checks.result import ValidationResult
 from ..checks.validator import CodeValidator
-from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, ModelError, QuotaExhausted
-from ..models.base import ChatModel, Completion, CompletionRequest, Message
+from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, QuotaExhausted
+from ..models.base import ChatModel
 from ..report import AttemptRecord
-from ..service import LLMService, cost_usd
+from ..service import LLMService
 from ..spec import Example, ToolSpec
+from .calls import call_model
 from .context import Context
 from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .outcome import Candidate, RepairOutcome
+from .progress import Progress
 from .prompting import Prompt, PromptBuilder
 from .spec_tests import read_spec_tests, spec_tests_messages
 
@@ -46,6 +49,7 @@ class RepairPolicy:
     seed: int = 0
     stub_on_failure: bool = True
     prefill: bool = True  # start every other sample with the exact signature, for models that can continue one
+    patience: int = 2  # repairs in a row that do not beat the best before a model is given up (0: use every one)
 
 
 @dataclass(frozen=True)
@@ -55,29 +59,6 @@ class RunHooks:
 
     on_attempt: AttemptObserver | None = None
     call_slots: asyncio.Semaphore | None = None
-
-
-@dataclass(frozen=True)
-class _Call:
-    """How one model call ended: the reply (its prefill included) or the error, and the attempt record's
-    fields so far (usage, or the error's text)."""
-
-    reply: str
-    error: ModelError | None
-    fields: dict[str, Any]
-
-
-def _usage(model: ChatModel, completion: Completion) -> dict[str, Any]:
-    """What a finished call cost, as AttemptRecord fields; a reply from the cache cost nothing."""
-    usage = completion.usage
-    price = model.usd_per_million_tokens
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "seconds": completion.seconds,
-        "cached": completion.cached,
-        "cost_usd": 0.0 if completion.cached else cost_usd(price, usage.prompt_tokens, usage.completion_tokens),
-    }
 
 
 class RepairLoop:
@@ -98,17 +79,21 @@ class RepairLoop:
     ) -> RepairOutcome:
         outcome = RepairOutcome(self.code_validator.evidence)
         hooks = hooks or RunHooks()
+        progress = Progress(patience=self.policy.patience)
         # Prompts show the spec without its held-back examples; the checks judge on the whole spec.
         shown = (await asyncio.to_thread(self.code_validator.plan, spec)).shown
         for position, model in enumerate(models):
             try:
                 if position == 0:
                     await self._ask_for_tests(spec, shown, model, outcome, hooks)
-                await self._run_model(spec, shown, context, model, outcome, hooks)
+                progress.start_model()
+                stop = await self._run_model(spec, shown, context, model, outcome, hooks, progress)
+                outcome.record_stop(f"{model.name}: {stop}")
             except BudgetExceeded as error:
                 outcome.record_budget_stop(error)
                 break
-            except _MODEL_UNUSABLE:
+            except _MODEL_UNUSABLE as error:
+                outcome.record_stop(f"{model.name}: unusable ({type(error).__name__})")
                 continue  # recorded in the attempt; the next model in the chain takes over
             if outcome.verified or outcome.cannot_improve:
                 break
@@ -123,7 +108,9 @@ class RepairLoop:
         model: ChatModel,
         outcome: RepairOutcome,
         hooks: RunHooks,
-    ) -> None:
+        progress: Progress,
+    ) -> str:
+        """The model's rounds, until one rule stops them; the rule, in the report's words."""
         for round_number in range(self.policy.rounds):
             best = outcome.best
             # A candidate that passed everything has nothing to repair: more agreeing ones come from the start.
@@ -131,17 +118,27 @@ class RepairLoop:
                 prompt = self.prompt_builder.build_prompt(shown, context)
             else:
                 tests = outcome.blocking_tests(best)
-                prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, best.result, tests)
+                # Probe failures are inputs the spec may not rule on: each is quoted once, not every round.
+                result = best.result
+                probes = [failure for failure in result.behaviour.probes.failures if failure.call not in progress.asked]
+                if not (result.blocking_findings or result.failed_examples or tests or probes):
+                    return "nothing new to repair: the probe failures left were quoted in an earlier repair"
+                progress.asked.update(failure.call for failure in probes[:3])
+                prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, result, tests, probes[:3])
             for sample in range(self.policy.samples_per_round):
-                candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks)
+                candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks, progress)
                 if outcome.verified:
-                    return
+                    return f"verified at attempt {outcome.best.attempt if outcome.best else len(outcome.attempts)}"
                 if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
-                    return  # nothing failed and the examples cannot run here: more samples cannot do better
+                    return "nothing failed, and the examples cannot run here: more samples cannot do better"
                 if candidate is not None and candidate.result.behaviour.cannot_run:
-                    return  # its examples need hosts the checks cannot reach: no sample or repair changes that
+                    return "its examples need hosts the checks cannot reach: no sample or repair changes that"
+                if progress.stalled_out:
+                    return progress.reason(outcome.best.result if outcome.best else None)
             if outcome.cannot_improve:
-                return  # no finding to feed back: more rounds cannot make the examples run
+                return "nothing to feed back: more rounds cannot make the examples run"
+        policy = self.policy
+        return f"every attempt made ({policy.rounds} rounds x {policy.samples_per_round} samples)"
 
     async def _ask_for_tests(
         self, spec: ToolSpec, shown: ToolSpec, model: ChatModel, outcome: RepairOutcome, hooks: RunHooks
@@ -157,14 +154,16 @@ class RepairLoop:
             return
         messages, prefill = spec_tests_messages(shown)
         use_prefill = self.policy.prefill and model.supports_prefill
-        call = await self._call(
+        call = await call_model(
+            self.llm_service,
             model,
             messages,
             prefill if use_prefill else "",
+            max_tokens=self.policy.max_tokens_per_call,
             temperature=0.0,
             seed=self.policy.seed,
             kind="tests",
-            hooks=hooks,
+            call_slots=hooks.call_slots,
         )
         record = AttemptRecord(**call.fields)
         if call.error is not None:  # the code calls go on without tests; an unusable model escalates there
@@ -181,6 +180,7 @@ class RepairLoop:
         position: tuple[int, int],  # (round, sample)
         outcome: RepairOutcome,
         hooks: RunHooks,
+        progress: Progress,
     ) -> Candidate | None:
         policy = self.policy
         round_number, sample = position
@@ -188,23 +188,28 @@ class RepairLoop:
         use_prefill = policy.prefill and model.supports_prefill and sample % 2 == 0
         temperature = policy.temperatures[sample % len(policy.temperatures)] if sample or round_number else 0.0
         number = len(outcome.attempts) + 1
-        call = await self._call(
+        call = await call_model(
+            self.llm_service,
             model,
             prompt.messages,
             prompt.prefill if use_prefill else "",
+            max_tokens=policy.max_tokens_per_call,
             temperature=temperature,
             seed=policy.seed + round_number * 100 + sample,
             kind=prompt.kind,
             number=number,
-            hooks=hooks,
+            call_slots=hooks.call_slots,
         )
         if call.error is not None:
             self._record(spec, outcome, AttemptRecord(**call.fields), None, hooks)
             if isinstance(call.error, _MODEL_UNUSABLE):
                 raise call.error  # more calls to this model cannot succeed: escalate
             return None
+        before = outcome.best
         # Off the event loop, so concurrent generations keep going while this reply is read and checked.
-        extracted, code, mends, result = await asyncio.to_thread(self._read_reply, call.reply, spec, outcome.tests)
+        extracted, code, mends, result, same = await asyncio.to_thread(
+            self._read_reply, call.reply, spec, outcome.tests, progress
+        )
         record = AttemptRecord(
             **call.fields,
             extraction=extracted.how,
@@ -218,62 +223,35 @@ class RepairLoop:
             probes_failed=result.probe_failures,
             tests_failed=sum(not test.passed for test in result.behaviour.test_outcomes),
             verified=result.verified,
+            same_as=same.attempt if same else None,
         )
+        if same is not None:  # the same candidate again: no new evidence, and no second agreeing vote
+            self._record(spec, outcome, record, None, hooks)
+            progress.note_attempt(prompt.kind, improved=False, repeated=True)
+            return same
         candidate = Candidate(code=code, result=result, attempt=number, model=model.name) if code else None
         self._record(spec, outcome, record, candidate, hooks)
+        if candidate is not None:
+            progress.note_checked(candidate)
+        improved = candidate is not None and (before is None or outcome.rank(candidate) > outcome.rank(before))
+        progress.note_attempt(prompt.kind, improved)
         return candidate
 
-    async def _call(
-        self,
-        model: ChatModel,
-        messages: tuple[Message, ...],
-        prefill: str,
-        *,
-        temperature: float,
-        seed: int,
-        kind: str,
-        hooks: RunHooks,
-        number: int = 0,  # the call for tests is not a numbered attempt
-    ) -> _Call:
-        """One model call, for code or for tests (`kind`), its reply begun with `prefill` ("": none). A spent
-        budget ends the loop (it propagates); any other model error is the call's result, for the caller to record."""
-        request = CompletionRequest(
-            messages=messages,
-            temperature=temperature,
-            max_tokens=self.policy.max_tokens_per_call,
-            seed=seed,
-            prefill=prefill,
-            stop=("```",) if prefill else (),  # a continued reply ends where it closes the fence the prefill opened
-            purpose="tests" if kind == "tests" else "code",
-        )
-        fields: dict[str, Any] = {
-            "number": number,
-            "model": model.name,
-            "kind": kind,
-            "temperature": temperature,
-            "strategy": "prefill" if prefill else "free",
-        }
-        try:
-            completion = await self.llm_service.complete(model, request, hooks.call_slots)
-        except BudgetExceeded:
-            raise
-        except ModelError as error:
-            return _Call(reply="", error=error, fields=fields | {"error": str(error)})
-        # With a prefill the reply continues it; the unclosed fence is fine for extraction.
-        return _Call(reply=request.prefill + completion.text, error=None, fields=fields | _usage(model, completion))
-
     def _read_reply(
-        self, reply: str, spec: ToolSpec, tests: list[Example]
-    ) -> tuple[ExtractedCode, str | None, list[str], ValidationResult]:
-        """A reply into checked code: extracted, mended, validated. A reply that breaks a limit is refused with
-        a finding that names the limit; code that does not parse gets a finding, never an exception."""
+        self, reply: str, spec: ToolSpec, tests: list[Example], progress: Progress
+    ) -> tuple[ExtractedCode, str | None, list[str], ValidationResult, Candidate | None]:
+        """A reply into checked code: extracted, mended, validated, unless it is code already checked (that
+        candidate comes back last). A reply that breaks a limit is refused with a finding that names the limit;
+        code that does not parse gets a finding, never an exception."""
         extracted = extract_code(reply, spec.name)
         if extracted.problem:
             finding = Finding(rule="extract/refused", message=f"{extracted.problem}; reply with one short function")
             refused = ValidationResult.without_running([finding], len(spec.examples), "the reply was refused unread")
-            return extracted, None, [], refused
+            return extracted, None, [], refused, None
         code, mends = mend(extracted.code, spec) if extracted.code else (None, [])
-        return extracted, code, mends, self.code_validator.validate(code, spec, tests)
+        if code and (same := progress.repeat_of(code)) is not None:
+            return extracted, code, mends, same.result, same
+        return extracted, code, mends, self.code_validator.validate(code, spec, tests), None
 
     @staticmethod
     def _record(

@@ -16,6 +16,7 @@ class ToolSummary:
     state: str = "queued"  # queued, generating, done, skipped (up to date), failed (an error, no tool written)
     status: str = ""  # verified, unverified, stub, failed
     reason: str = ""
+    stopped: str = ""  # why its attempts ended (the report's `stopped`)
     attempts: int = 0
     tokens: int = 0
     cost_usd: float | None = 0.0

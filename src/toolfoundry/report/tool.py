@@ -46,6 +46,7 @@ class AttemptRecord(BaseModel):
     cached: bool = False  # the reply came from the response cache: no call was made
     cost_usd: float | None = 0.0  # None when the model's price is unknown
     error: str = ""  # a model error that produced no reply
+    same_as: int | None = None  # the attempt that already had this code: not checked again
 
 
 class TokenTotals(BaseModel):
@@ -71,6 +72,7 @@ class ToolReport(BaseModel):
     model: str  # the primary model
     models_used: list[str] = Field(default_factory=list)
     chosen_attempt: int | None = None  # the attempt whose code was kept; None for a stub
+    stopped: str = ""  # why the attempts ended, per model: verified, a stop rule, or every attempt made
     attempts: list[AttemptRecord] = Field(default_factory=list)
     spec_tests_call: AttemptRecord | None = None  # the call for tests from the spec's words; in tokens and cost
     findings: list[Finding] = Field(default_factory=list)  # of the kept code

@@ -1,0 +1,87 @@
+"""When more attempts stop helping: the repair loop's stop rules, decided from what the checks found.
+
+Measured on the quality set (README, "Effort"), most of a run's tokens went to a few specs that used every
+attempt and ended no better: the model wrote the same code again, or a variation failing the same example.
+So a model is given up when its attempts stop making progress:
+
+- A reply whose code equals, once formatted, code already checked is not checked again: it is the same
+  candidate, and no new evidence (it does not count as a second agreeing candidate either).
+- An attempt makes progress when its candidate ranks above the best so far (the checks' order: syntax,
+  security, compliance, examples passed, fewer probe failures, fewer findings). After `patience` repairs in a
+  row without progress the model stops, and the next one in the chain (if any) takes over at once.
+
+The initial round's samples are never counted against the model: they are draws from one prompt, not repairs.
+`rounds` and `samples` stay caps; the report says which rule ended the loop.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from ..checks.result import ValidationResult
+from .outcome import Candidate
+
+
+def code_key(code: str) -> str:
+    """The code as Python reads it: comments, spacing and quoting do not make a new candidate."""
+    try:
+        return ast.unparse(ast.parse(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code.strip()
+
+
+def first_failure(result: ValidationResult) -> str:
+    """What a candidate gets wrong first, in a report's words: a finding, an example, a probe."""
+    if result.blocking_findings:
+        return f"the finding {result.blocking_findings[0].rule}"
+    if result.shown_failures:
+        failed = result.shown_failures[0]
+        return f"the example {failed.call} (should give {failed.expected}, got {failed.got})"[:300]
+    if result.held_back_failures:
+        return f"{result.held_back_failures} held-back example{'s' if result.held_back_failures != 1 else ''}"
+    if result.behaviour.probes.failures:
+        probe = result.behaviour.probes.failures[0]
+        return f"the probe {probe.call} ({probe.problem})"[:300]
+    return result.unverified_reason or "nothing"
+
+
+@dataclass
+class Progress:
+    """A run's attempts so far, as the stop rules see them: the code checked (across models) and, for the
+    model now asked, how many repairs in a row have not beaten the best."""
+
+    patience: int  # repairs in a row without progress before the model is given up (0: never)
+    checked: dict[str, Candidate] = field(default_factory=dict)  # code key -> the candidate that first had it
+    stalled: int = 0  # repairs in a row that did not beat the best
+    repeats: int = 0  # of those, replies that repeated checked code
+    asked: set[str] = field(default_factory=set)  # probe calls a repair prompt has quoted: quoted once
+
+    def start_model(self) -> None:
+        self.stalled = self.repeats = 0
+
+    def repeat_of(self, code: str) -> Candidate | None:
+        """The candidate that already had this code, or None for new code."""
+        return self.checked.get(code_key(code))
+
+    def note_checked(self, candidate: Candidate) -> None:
+        self.checked.setdefault(code_key(candidate.code), candidate)
+
+    def note_attempt(self, kind: str, improved: bool, repeated: bool = False) -> None:
+        """One attempt's effect: a repair that did not beat the best counts toward stopping."""
+        if improved:
+            self.stalled = self.repeats = 0
+        elif kind == "repair":
+            self.stalled += 1
+            self.repeats += repeated
+
+    @property
+    def stalled_out(self) -> bool:
+        return self.patience > 0 and self.stalled >= self.patience
+
+    def reason(self, best: ValidationResult | None) -> str:
+        """Why the model was given up, for the report: `no progress in 2 repairs: still failing the example ...`."""
+        repairs = f"{self.stalled} repair{'s' if self.stalled != 1 else ''}"
+        repeated = f", {self.repeats} of them code already checked" if self.repeats else ""
+        still = f": still failing {first_failure(best)}" if best is not None else ""
+        return f"no progress in {repairs}{repeated}{still}"

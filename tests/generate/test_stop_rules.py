@@ -1,0 +1,99 @@
+"""The repair loop stops where repairs stop helping (generate/progress.py), with the scripted model and the real
+sandbox: code already checked is not checked again nor counted twice, a model whose repairs do not beat the
+best is given up after `patience` of them (and the next model takes over at once), a probe failure is quoted in
+one repair prompt only, and the report says why the attempts ended."""
+
+from __future__ import annotations
+
+from tests.helpers import GOOD_SLUGIFY, requires_sandbox
+from toolfoundry import LLMCodeGenerator, ScriptedModel
+from toolfoundry.evidence import EvidencePolicy
+from toolfoundry.generate import RepairPolicy
+from toolfoundry.generate.progress import code_key
+
+pytestmark = requires_sandbox
+
+
+def slug(body: str, extra: str = "") -> str:
+    return f'```python\ndef slugify(text: str) -> str:\n    """Make a slug."""{extra}\n    return {body}\n```'
+
+
+WRONG = slug("text.upper()")
+HALF_RIGHT = slug("text.lower().replace(' ', '-')")
+
+
+def generate(spec, *models, policy=None, evidence=None):
+    generator = LLMCodeGenerator.create(
+        model=models[0], fallback_models=models[1:], policy=policy or RepairPolicy(), evidence=evidence
+    )
+    return generator.generate_code_sync(spec)
+
+
+def test_formatting_and_comments_do_not_make_new_code() -> None:
+    assert code_key("def f(x):\n    return x  # same\n") == code_key("def f( x ):\n\n    return (x)\n")
+    assert code_key("def f(x):\n    return x\n") != code_key("def f(x):\n    return -x\n")
+
+
+def test_a_model_that_repeats_itself_stops_after_two_repairs_not_nine(slug_spec) -> None:
+    model = ScriptedModel([WRONG])  # the same reply, every time
+    tool = generate(slug_spec, model)
+    assert tool.status == "unverified" and len(model.requests) == 5  # 3 initial samples, then 2 repairs
+    assert [attempt.same_as for attempt in tool.report.attempts] == [None, 1, 1, 1, 1]  # checked once
+    assert tool.report.stopped.startswith("scripted: no progress in 2 repairs, 2 of them code already checked:")
+    assert "still failing the example slugify(text='Hello World')" in tool.report.stopped
+
+
+def test_variations_that_fail_the_same_way_stop_as_soon(slug_spec) -> None:
+    replies = [slug("text.upper()", f"\n    x{number} = {number}") for number in range(9)]  # new code, no better
+    model = ScriptedModel(replies)
+    tool = generate(slug_spec, model)
+    assert len(model.requests) == 5 and all(attempt.same_as is None for attempt in tool.report.attempts)
+    assert "no progress in 2 repairs: still failing" in tool.report.stopped
+
+
+def test_a_repair_that_makes_progress_resets_the_count(slug_spec) -> None:
+    # 0 of 2 examples, three times; a repair passes 1; one that does not beat it; then one that passes both.
+    model = ScriptedModel([WRONG, WRONG, WRONG, HALF_RIGHT, slug("text.lower()"), GOOD_SLUGIFY])
+    tool = generate(slug_spec, model)
+    assert tool.status == "verified" and len(model.requests) == 6
+    assert tool.report.stopped == "scripted: verified at attempt 6"
+
+
+def test_the_next_model_takes_over_as_soon_as_the_first_stops_progressing(slug_spec) -> None:
+    weak, strong = ScriptedModel([WRONG], name="weak"), ScriptedModel([GOOD_SLUGIFY], name="strong")
+    tool = generate(slug_spec, weak, strong)
+    assert tool.status == "verified"
+    assert [attempt.model for attempt in tool.report.attempts] == ["weak"] * 5 + ["strong"]
+    assert tool.report.stopped.startswith("weak: no progress in 2 repairs")
+    assert tool.report.stopped.endswith("; strong: verified at attempt 6")
+
+
+def test_the_same_code_twice_is_not_two_agreeing_candidates(slug_spec) -> None:
+    evidence = EvidencePolicy(min_agreeing=2)
+    tool = generate(slug_spec, ScriptedModel([GOOD_SLUGIFY]), evidence=evidence)
+    assert tool.status == "unverified" and "agreeing candidates" in tool.report.reason
+    other = GOOD_SLUGIFY.replace('    return "-".join(', "    words = ").replace(
+        ".lower()))", ".lower())\n    return '-'.join(words)"
+    )
+    assert "words" in other  # other code, the same behaviour
+    assert generate(slug_spec, ScriptedModel([GOOD_SLUGIFY, other]), evidence=evidence).status == "verified"
+
+
+def test_patience_zero_uses_every_attempt(slug_spec) -> None:
+    model = ScriptedModel([WRONG])
+    tool = generate(slug_spec, model, policy=RepairPolicy(patience=0))
+    assert len(model.requests) == 9 and tool.report.stopped == "scripted: every attempt made (3 rounds x 3 samples)"
+
+
+def test_a_probe_failure_is_quoted_in_one_repair_prompt_only(slug_spec) -> None:
+    # Right on both examples, but raises on an empty text, which the spec does not rule on: a probe fails.
+    raising = GOOD_SLUGIFY.replace("text.lower()))", "text.lower())) or text[0]")
+    model = ScriptedModel([raising])
+    tool = generate(slug_spec, model, policy=RepairPolicy(patience=0))
+    prompts = list(dict.fromkeys(request.messages[-1].content for request in model.requests))  # one per round
+    repairs = [prompt for prompt in prompts if "What is wrong with it" in prompt]
+    assert len(repairs) == 1 and "slugify(text='') raised IndexError" in repairs[0]
+    assert len(model.requests) == 6  # the second repair round had nothing new to say, so it was not asked
+    assert tool.report.stopped == (
+        "scripted: nothing new to repair: the probe failures left were quoted in an earlier repair"
+    )
