@@ -28,6 +28,14 @@ def serve(
             "HOST:PORT always, and localhost's names on loopback (repeatable)",
         ),
     ] = None,
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            "--token-env",
+            help="HTTP asks every request for this environment variable's value as a bearer token; off "
+            "loopback one is always asked, and generated and printed once when this is not given",
+        ),
+    ] = None,
     tool: Annotated[list[str] | None, typer.Option("--tool", help="serve only this tool (repeatable)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds a call may run", min=0.1)] = 10.0,
     memory_mb: Annotated[int, typer.Option(help="memory per call, all its processes together, MiB", min=64)] = 1024,
@@ -52,6 +60,7 @@ def serve(
     """Serve the tools in FOLDER over MCP; each call runs in a bubblewrap sandbox with the tool's permissions."""
     # Imported here: the MCP SDK and its web stack cost every other command a quarter second at start.
     from ..serve import InProcessCalls, SandboxedCalls, build_server, limits_for, load_folder, run_http, run_stdio
+    from ..serve.access import token_from
 
     if bad := [value for value in allowed_host or [] if not value or "/" in value or value != value.strip()]:
         raise fail(f"--allowed-host takes a Host header's value (NAME:PORT), not {bad[0]!r}")
@@ -78,14 +87,22 @@ def serve(
             reach = f"{permissions.filesystem} files, but no paths declared: only an empty folder of its own"
         stderr.print(f"serving {served.spec.name}: {escape(reach or 'pure computation')}{note}", highlight=False)
     server = build_server(tools, calls, concurrency)
-    if http and not is_loopback(host):
-        warning = f"{escape(host)} is not loopback: anyone who reaches it can call these tools"
-        stderr.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    token = None
+    if http:
+        try:
+            token, generated = token_from(token_env, generate=not is_loopback(host))
+        except ServeError as error:
+            raise fail(str(error)) from None
+        if generated:  # printed this once, to the terminal that started serve; never logged
+            stderr.print(f"{escape(host)} is not loopback: clients must send this bearer token:", highlight=False)
+            stderr.print(f"  Authorization: Bearer {token}", highlight=False, markup=False)
+        elif token is not None:
+            stderr.print(f"HTTP asks every request for the bearer token in ${escape(token_env or '')}", highlight=False)
     if http and host.strip("[]") in ("0.0.0.0", "::") and not allowed_host:
         # DNS-rebinding protection answers only Host headers it knows; on every address, those are unknown.
         note = f"only requests to localhost or {escape(host)} are answered; name others with --allowed-host NAME:{port}"
         stderr.print(f"[yellow]note:[/] {note}", highlight=False)
     if http:
-        anyio.run(run_http, server, host, port, tuple(allowed_host or ()))
+        anyio.run(run_http, server, host, port, tuple(allowed_host or ()), token)
     else:
         anyio.run(run_stdio, server)

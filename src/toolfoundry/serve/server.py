@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from .._version import __version__
 from ..sandbox import is_loopback
+from .access import BearerToken
 from .calls import CallOutcome
 from .catalog import ServedTool
 
@@ -229,9 +230,14 @@ def transport_security(host: str, port: int, also: Sequence[str] = ()) -> Transp
     )
 
 
-async def run_http(server: Server[Any], host: str, port: int, also_hosts: Sequence[str] = ()) -> None:
-    """Streamable HTTP at http://host:port/mcp, answering only requests that name this server (see above)."""
+async def run_http(
+    server: Server[Any], host: str, port: int, also_hosts: Sequence[str] = (), token: str | None = None
+) -> None:
+    """Streamable HTTP at http://host:port/mcp, answering only requests that name this server (see above) and,
+    given a `token`, carry it as a bearer token (access.py)."""
     import uvicorn
 
-    app = server.streamable_http_app(transport_security=transport_security(host, port, also_hosts))
+    app: Any = server.streamable_http_app(transport_security=transport_security(host, port, also_hosts))
+    if token is not None:
+        app = BearerToken(app, token)
     await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).serve()
