@@ -6,15 +6,22 @@ import os
 from pathlib import Path
 from typing import Any
 
+from toolfoundry.serve.approval import needs_approval, record_decision
 from toolfoundry.spec import ToolSpecificationParser
 
 
-def write_tool(folder: Path, spec: dict[str, Any], code: str, status: str = "verified") -> Path:
-    """`<name>.py` with the code and the parsed spec as a literal, as the module target writes it."""
+def write_tool(
+    folder: Path, spec: dict[str, Any], code: str, status: str = "verified", approved: bool = True
+) -> Path:
+    """`<name>.py` with the code and the parsed spec as a literal, as the module target writes it; `approved`
+    (the default: these tests serve tools a person let through) records a review's approval of exactly it."""
     parsed = ToolSpecificationParser().parse(spec)
     literal = repr(parsed.model_dump(mode="json"))
     path = folder / f"{parsed.name}.py"
-    path.write_text(f"{code.strip()}\n\n\nTOOL_SPEC = {literal}\nTOOL_STATUS = {status!r}\n", encoding="utf-8")
+    module = f"{code.strip()}\n\n\nTOOL_SPEC = {literal}\nTOOL_STATUS = {status!r}\n"
+    path.write_text(module, encoding="utf-8")
+    if approved and needs_approval(parsed):
+        record_decision(path, module, parsed, approve=True)
     return path
 
 

@@ -16,6 +16,7 @@ from .generate import generate
 from .library import library_app
 from .models import list_models
 from .record import record
+from .review import review
 from .serve import serve
 from .validate import validate
 
@@ -42,6 +43,7 @@ app.command()(validate)
 app.command("models")(list_models)
 app.command()(serve)
 app.command()(record)
+app.command()(review)
 app.add_typer(library_app, name="library")
 app.add_typer(cache_app, name="cache")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import typer
@@ -37,6 +37,14 @@ def serve(
         ),
     ] = None,
     tool: Annotated[list[str] | None, typer.Option("--tool", help="serve only this tool (repeatable)")] = None,
+    allow_unapproved: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unapproved",
+            help="serve tools that write files or reach the network though no one approved their code and spec "
+            "(`toolfoundry review --approve`)",
+        ),
+    ] = False,
     timeout: Annotated[float, typer.Option(help="seconds a call may run", min=0.1)] = 10.0,
     memory_mb: Annotated[int, typer.Option(help="memory per call, all its processes together, MiB", min=64)] = 1024,
     processes: Annotated[int, typer.Option(help="processes per call", min=1)] = 32,
@@ -68,6 +76,7 @@ def serve(
         tools = load_folder(folder, tool or None, writable_tools=unsafe_writable_tools)
     except ServeError as error:
         raise fail(str(error)) from None
+    tools = _approved(folder, tools, allow_unapproved)
     if unsandboxed:
         stderr.print("[bold red]WARNING:[/] tools run WITHOUT a sandbox, with this process's rights", highlight=False)
         calls: InProcessCalls | SandboxedCalls = InProcessCalls()
@@ -106,3 +115,29 @@ def serve(
         anyio.run(run_http, server, host, port, tuple(allowed_host or ()), token)
     else:
         anyio.run(run_stdio, server)
+
+
+def _approved(folder: Path, tools: list[Any], allow_unapproved: bool) -> list[Any]:
+    """The tools a person approved, and those that need no approval; a line for each one left out."""
+    from ..serve.approval import approval_of, needs_approval
+
+    kept = []
+    for served in tools:
+        harm = needs_approval(served.spec)
+        verdict = approval_of(served.path, served.code, served.spec) if harm else None
+        if verdict is None or verdict.approved:
+            kept.append(served)
+            continue
+        name = served.spec.name
+        line = f"{name} {harm}, and this code and spec are not approved ({verdict.reason})"
+        if allow_unapproved:
+            stderr.print(
+                f"[bold yellow]warning:[/] serving {escape(line)}: --allow-unapproved", highlight=False, soft_wrap=True
+            )
+            kept.append(served)
+        else:
+            fix = f"toolfoundry review --approve {folder} --tool {name}"
+            stderr.print(f"not serving {escape(line)}: {escape(fix)}", highlight=False, soft_wrap=True)
+    if not kept:
+        raise fail("nothing to serve: every tool asked for is unapproved (or --allow-unapproved)")
+    return kept

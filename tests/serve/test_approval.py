@@ -1,0 +1,115 @@
+"""Approval before serving what can do harm: a tool that writes files or reaches the network is served only
+once a person approved that exact code and spec (`toolfoundry review --approve`, recorded beside the module);
+an edit or a regenerated module needs approval again, with the diff shown; `--allow-unapproved` is the named,
+warned opt-out; pure and read-only tools need none."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import cli
+from tests.serve.tools import write_tool
+from toolfoundry.cli import app
+
+SAVER = {
+    "name": "saver",
+    "description": "Save a note.",
+    "output_type": "int",
+    "input_params": [{"name": "text", "type": "str"}],
+    "permissions": {"filesystem": "write"},
+}
+SAVER_CODE = """
+def saver(text: str) -> int:
+    with open("note.txt", "w", encoding="utf-8") as stream:
+        return stream.write(text)
+"""
+ADD = {
+    "name": "add",
+    "description": "Add.",
+    "output_type": "int",
+    "input_params": [{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+}
+
+
+def review(folder: Path, answers: str, *options: str):
+    return CliRunner().invoke(app, ["review", str(folder), "--approve", *options], input=answers)
+
+
+def test_an_unapproved_write_tool_is_not_served_and_the_line_says_how_to_approve(tmp_path: Path) -> None:
+    write_tool(tmp_path, SAVER, SAVER_CODE, approved=False)
+    result = cli("serve", tmp_path, "--unsandboxed")
+    assert result.exit_code == 2
+    assert "not serving saver writes files, and this code and spec are not approved (never approved)" in result.output
+    assert f"toolfoundry review --approve {tmp_path} --tool saver" in result.output
+    assert "nothing to serve" in result.output
+
+
+def test_review_shows_code_permissions_and_evidence_and_records_each_decision(tmp_path: Path) -> None:
+    path = write_tool(tmp_path, SAVER, SAVER_CODE, approved=False)
+    write_tool(tmp_path, ADD, "def add(a: int, b: int) -> int:\n    return a + b\n")
+    refused = review(tmp_path, "n\n")
+    assert refused.exit_code == 0 and "saver: it writes files" in refused.output
+    assert 'open("note.txt", "w"' in refused.output and '"filesystem":"write"' in refused.output
+    assert "no report beside the module" in refused.output and "saver: refused" in refused.output
+    assert "add: pure computation or read-only: no approval needed" in refused.output
+    assert "refused by" in cli("serve", tmp_path, "--unsandboxed", "--tool", "saver").output
+
+    approved = review(tmp_path, "y\n")
+    assert "saver: approved" in approved.output
+    record = json.loads((tmp_path / "saver.approval.json").read_text())
+    assert [entry["decision"] for entry in record["decisions"]] == ["refused", "approved"]
+    assert record["decisions"][-1]["code"] == path.read_text()
+    assert "nothing waits for approval" in review(tmp_path, "").output
+
+
+def test_an_edited_module_needs_approval_again_and_review_shows_the_diff(tmp_path: Path) -> None:
+    path = write_tool(tmp_path, SAVER, SAVER_CODE)
+    path.write_text(path.read_text().replace('"note.txt"', '"../escape.txt"'))
+    result = cli("serve", tmp_path, "--unsandboxed")
+    assert result.exit_code == 2 and "its code or spec changed since it was approved" in result.output
+    shown = review(tmp_path, "n\n").output
+    assert '-    with open("note.txt"' in shown and '+    with open("../escape.txt"' in shown
+
+
+def test_allow_unapproved_is_named_and_warned(tmp_path: Path) -> None:
+    write_tool(tmp_path, {**SAVER, "permissions": {"network": ["api.example.org:443"]}}, SAVER_CODE, approved=False)
+    result = cli("serve", tmp_path, "--unsandboxed", "--allow-unapproved")  # stdio: ends at its empty input
+    assert "warning: serving saver reaches api.example.org:443, and this code and spec are not approved" in (
+        result.output
+    )
+
+
+def test_review_without_approve_says_what_it_does_not_do_yet(tmp_path: Path) -> None:
+    write_tool(tmp_path, ADD, "def add(a: int, b: int) -> int:\n    return a + b\n")
+    result = cli("review", tmp_path)
+    assert result.exit_code == 2 and "--approve" in result.output
+
+
+@pytest.mark.slow
+def test_after_approval_the_official_client_can_call_it(tmp_path: Path) -> None:
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    write_tool(folder, SAVER, SAVER_CODE, approved=False)
+    assert review(folder, "y\n").exit_code == 0
+
+    async def work() -> list[str]:
+        parameters = StdioServerParameters(
+            command=sys.executable, args=["-m", "toolfoundry", "serve", str(folder)], env={**os.environ}
+        )
+        async with stdio_client(parameters) as streams, ClientSession(*streams) as session:
+            await session.initialize()
+            answer = await session.call_tool("saver", {"text": "hello"})
+            assert not answer.is_error, answer
+            return [tool.name for tool in (await session.list_tools()).tools]
+
+    assert asyncio.run(asyncio.wait_for(work(), 60)) == ["saver"]
