@@ -182,12 +182,12 @@ def test_the_prompt_style_follows_the_model_and_a_new_style_is_not_skipped(tmp_p
     first = cli("generate", specs, "-o", out, *common, "--prompt-style", "compact")
     assert first.exit_code == 0, first.output
     report = json.loads((out / "slugify.report.json").read_text())
-    assert report["prompt_version"] == "2-compact" and json.loads(first.stdout)["prompt_version"] == "2-compact"
+    assert report["prompt_version"] == "3-compact" and json.loads(first.stdout)["prompt_version"] == "3-compact"
     again = cli("generate", specs, "-o", out, *common, "--prompt-style", "compact")
     assert [t["state"] for t in json.loads(again.stdout)["tools"]] == ["skipped"]
     full = cli("generate", specs, "-o", out, *common)  # a scripted model prefers the full prompt
     assert [t["state"] for t in json.loads(full.stdout)["tools"]] == ["done"]
-    assert json.loads((out / "slugify.report.json").read_text())["prompt_version"] == "2"
+    assert json.loads((out / "slugify.report.json").read_text())["prompt_version"] == "3"
 
 
 @requires_sandbox
@@ -195,7 +195,7 @@ def test_a_model_that_prefers_the_compact_prompt_gets_it_and_its_replies_by_tool
     model = ScriptedModel({"slugify": [GOOD_SLUGIFY]}, prompt_style="compact", keep_requests=5)
     generator = LLMCodeGenerator.create(model=model, llm_service=LLMService(), library=None)
     tool = asyncio.run(generator.generate_code(ToolSpecificationParser().parse(SLUG_SPEC)))
-    assert tool.status == "verified" and tool.report.prompt_version == "2-compact"
+    assert tool.status == "verified" and tool.report.prompt_version == "3-compact"
     (request,) = model.requests
     assert [message.role for message in request.messages] == ["user"]
     assert request.messages[0].content.startswith("Write this Python function:")

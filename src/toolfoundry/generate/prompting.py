@@ -24,7 +24,8 @@ from ..spec import ToolSpec, ToolType
 from .context import Context
 
 # Bump when a template changes: it is part of cache keys and reports.
-PROMPT_VERSION = "2"  # 2: repair prompts quote probe failures and never a held-back example
+PROMPT_VERSION = "3"  # 3: examples show their recorded exchanges; a repair quotes a probe failure once
+# 2: repair prompts quote probe failures and never a held-back example
 
 
 # "full": context (best practices, similar verified tools) and rules, for capable models. "compact": the
