@@ -36,14 +36,18 @@ def test_declared_exceptions_come_from_raises_examples_and_the_spec_words() -> N
     assert result.digests == {0: "raised ValueError", 1: "raised IndexError", 2: "raised TypeError", 3: "x"}
 
 
-def test_the_digests_compare_candidates_but_no_report_carries_them() -> None:
+def test_the_digests_and_answers_compare_candidates_but_no_report_carries_them() -> None:
     records = [{"probe": 0, "status": "returned", "repr": "'0'", "digest": "x", "same": True, "type_problem": ""}]
     result = judge_probes(SPEC, PLAN, records, "")
     evidence = Evidence(examples_ran=True, probes=result)
-    assert evidence.probes is result and evidence.probes.digests == {0: "x"}  # one type, from checks to report
+    assert (
+        evidence.probes is result and evidence.probes.digests == {0: "x"} and result.answers[0].answer == "'0'"
+    )  # one type, from checks to report
     dumped = evidence.model_dump(mode="json")["probes"]
     assert list(dumped) == ["planned", "ran", "failed", "failures", "seed", "notes"]
-    assert Evidence.model_validate_json(evidence.model_dump_json()).probes == result.model_copy(update={"digests": {}})
+    assert Evidence.model_validate_json(evidence.model_dump_json()).probes == result.model_copy(
+        update={"digests": {}, "answers": {}}
+    )
 
 
 def test_each_kind_of_failure_is_named_with_its_call() -> None:

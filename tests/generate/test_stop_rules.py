@@ -97,3 +97,23 @@ def test_a_probe_failure_is_quoted_in_one_repair_prompt_only(slug_spec) -> None:
     assert tool.report.stopped == (
         "scripted: nothing new to repair: the probe failures left were quoted in an earlier repair"
     )
+
+
+def test_candidates_that_disagree_leave_questions_in_the_report(slug_spec) -> None:
+    # Both pass every example; on a double space one gives 'a--b': a question for the person who wrote the spec.
+    dashes = slug("re.sub(r'[^a-z0-9 ]', '', text.lower()).replace(' ', '-')").replace(
+        "```python\n", "```python\nimport re\n"
+    )
+    evidence = EvidencePolicy(min_agreeing=2)
+    tool = generate(slug_spec, ScriptedModel([GOOD_SLUGIFY, dashes]), evidence=evidence)
+    assert tool.status == "unverified" and tool.report.review.candidates == 2
+    asked = tool.report.review.questions
+    assert asked and all(len(question.answers) == 2 and question.split == 0.5 for question in asked)
+    assert tool.report.review.behaviours == []
+
+
+def test_one_candidate_leaves_a_behaviour_table(slug_spec) -> None:
+    tool = generate(slug_spec, ScriptedModel([GOOD_SLUGIFY]))
+    assert tool.status == "verified" and tool.report.review.questions == []
+    rows = {row.call: row.answer for row in tool.report.review.behaviours}
+    assert rows.get("slugify(text='')") == "''"

@@ -80,5 +80,9 @@ def check_page(page: Page, url: str) -> None:
     assert re.fullmatch(r"verified: (\d+)/\1 examples, \d+ probes clean", slug_evidence), slug_evidence
     assert page.locator("#tool-double .evidence").inner_text().startswith("unverified: 0/1 examples")
     assert "probes: " in page.locator("#tool-slugify").inner_text()
+    # One candidate: no question, but what it gives on telling inputs, for a person to confirm.
+    assert "Behaviour to confirm (not reviewed)" in page.locator("#tool-slugify").inner_text()
+    assert "slugify(text='')" in page.locator("#tool-slugify").inner_text()
+    assert "attempts stopped: " in page.locator("#tool-double").inner_text()
     cells = page.locator("#summary tr").nth(1).locator("td").all_inner_texts()
     assert cells[:3] == ["1", "1", "0"]  # verified, unverified, stub

@@ -10,9 +10,7 @@ from toolfoundry.serve.approval import needs_approval, record_decision
 from toolfoundry.spec import ToolSpecificationParser
 
 
-def write_tool(
-    folder: Path, spec: dict[str, Any], code: str, status: str = "verified", approved: bool = True
-) -> Path:
+def write_tool(folder: Path, spec: dict[str, Any], code: str, status: str = "verified", approved: bool = True) -> Path:
     """`<name>.py` with the code and the parsed spec as a literal, as the module target writes it; `approved`
     (the default: these tests serve tools a person let through) records a review's approval of exactly it."""
     parsed = ToolSpecificationParser().parse(spec)

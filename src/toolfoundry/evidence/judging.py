@@ -30,6 +30,17 @@ class ProbeFailure(BaseModel):
     origin: str = ""  # "edge" or "drawn"
 
 
+class ProbeAnswer(BaseModel):
+    """One probe's input and what one candidate gave for it (a value's repr, or `raises X` if declared)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call: str
+    input: dict[str, Any]
+    answer: str
+    origin: str  # "edge", "drawn", or an injected fault's
+
+
 class ProbeResult(BaseModel):
     """The probes' verdict on one candidate: what the loop compares candidates on and the report states."""
 
@@ -44,6 +55,9 @@ class ProbeResult(BaseModel):
     # Probe index -> hash of its result: candidates are compared on them (generate/agreement.py). Left out of
     # every dump: a report states the probes' verdict, not what each result hashed to.
     digests: dict[int, str] = Field(default_factory=dict, exclude=True)
+    # Probe index -> what this candidate answered there: where candidates disagree, a question for a person
+    # (generate/questions.py). Left out of dumps too.
+    answers: dict[int, ProbeAnswer] = Field(default_factory=dict, exclude=True)
 
     @property
     def clean(self) -> bool:
@@ -60,6 +74,7 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
     declared = spec.declared_exceptions
     failures: list[ProbeFailure] = []
     digests: dict[int, str] = {}
+    answers: dict[int, ProbeAnswer] = {}
     notes = list(plan.notes)
     ran = 0
     unanswered: list[Probe] = []
@@ -83,8 +98,10 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
             failures.append(_failure(spec, probe, problem))
         elif record.get("status") == protocol.RETURNED:
             digests[probe.index] = str(record.get("digest", ""))
+            answers[probe.index] = _answer(spec, probe, str(record.get("repr", ""))[:200])
         else:  # a declared exception: a result too, for comparing candidates
             digests[probe.index] = f"raised {record.get('exception')}"
+            answers[probe.index] = _answer(spec, probe, f"raises {record.get('exception')}")
         if record.get("status") == protocol.TIMEOUT:
             break  # the sandbox stops probing here too
     if unanswered:
@@ -101,6 +118,13 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
         seed=plan.seed,
         notes=notes,
         digests=digests,
+        answers=answers,
+    )
+
+
+def _answer(spec: ToolSpec, probe: Probe, answer: str) -> ProbeAnswer:
+    return ProbeAnswer(
+        call=call_text(spec.name, probe.input)[:300], input=probe.input, answer=answer, origin=probe.origin
     )
 
 

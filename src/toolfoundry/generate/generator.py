@@ -147,6 +147,7 @@ class LLMCodeGenerator:
             examples=kept.result.behaviour.outcomes if kept else [],
             examples_ran=kept.result.behaviour.ran if kept else False,
             evidence=outcome.evidence(),
+            review=outcome.review(),
             spec_tests_call=outcome.tests_call,
             tokens=TokenTotals(
                 prompt=sum(call.prompt_tokens for call in outcome.calls if not call.cached),

@@ -19,6 +19,7 @@ from ..checks.behaviour import ExampleOutcome
 from ..checks.result import ValidationResult
 from ..errors import BudgetExceeded
 from ..evidence import Evidence, EvidencePolicy, SpecTestEvidence
+from ..evidence.questions import Review, review_of
 from ..report import AttemptRecord, Status
 from ..spec import Example
 from .agreement import Agreement, agreement
@@ -128,6 +129,21 @@ class RepairOutcome:
                 "spec_tests_note": self.tests_note,
             }
         )
+
+    def review(self) -> Review:
+        """What a person is asked (evidence/questions.py): inputs on which the candidates that pass every check
+        disagree (when fewer than two do: the kept one and the others that pass the shown examples); when none
+        disagree, the kept candidate's behaviour on telling inputs."""
+        kept = self.kept
+        if kept is None or not kept.result.behaviour.ran:
+            return Review()
+        pool = [candidate for candidate in self.candidates if self._passes(candidate)]
+        if len(pool) < 2:
+            pool = [
+                c for c in self.candidates if c.result.usable and c.result.behaviour.ran and not c.result.shown_failures
+            ]
+        others = [candidate.result.behaviour.probes for candidate in pool if candidate is not kept]
+        return review_of(kept.result.behaviour.probes, others)
 
     @property
     def calls(self) -> list[AttemptRecord]:

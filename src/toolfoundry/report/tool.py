@@ -13,6 +13,7 @@ from ..checks.behaviour import ExampleOutcome
 from ..checks.findings import Finding
 from ..errors import ToolfoundryError, redact
 from ..evidence import Evidence
+from ..evidence.questions import Review
 
 # verified: every check passed; unverified: code that is safe and meets the signature, but some check failed;
 # stub: no usable code, an honest NotImplementedError; failed: the tool's pipeline itself ended in an error.
@@ -79,6 +80,7 @@ class ToolReport(BaseModel):
     examples: list[ExampleOutcome] = Field(default_factory=list)  # of the kept code
     examples_ran: bool = False
     evidence: Evidence = Field(default_factory=Evidence)  # what "verified" rests on: see Evidence.line
+    review: Review = Field(default_factory=Review)  # questions for a person, or a behaviour table to confirm
     tokens: TokenTotals = Field(default_factory=TokenTotals)
     cost_usd: float | None = 0.0  # None when some model's price is unknown
     seconds: float = 0.0
