@@ -132,3 +132,15 @@ def test_the_pytest_target_matches_the_body_and_header_too(tmp_path) -> None:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", filename]
         outcomes[name] = subprocess.run(command, capture_output=True, text=True, cwd=folder).returncode
     assert outcomes == {"right": 0, "body": 1, "header": 1}
+
+
+@requires_sandbox
+def test_a_secret_header_or_query_is_never_quoted_in_a_finding() -> None:
+    keyed = {**POSTED, "request": {**POSTED["request"], "headers": {"Authorization": ["Bearer sk-live-123"]}}}
+    spec = {
+        **WEBHOOK,
+        "examples": [{**WEBHOOK["examples"][0], "http": [{**keyed, "match_on": ["header:Authorization"]}]}],
+    }
+    result = SandboxRunner().run_examples(REQUESTS, ToolSpecificationParser().parse(spec))
+    findings = "\n".join(outcome.http for outcome in result.outcomes)
+    assert "with another Authorization than the recorded one" in findings and "sk-live" not in findings

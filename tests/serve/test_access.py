@@ -142,3 +142,31 @@ def test_a_token_variable_that_is_unset_or_weak_is_refused(tools, monkeypatch, v
         monkeypatch.setenv("TF_TEST_TOKEN", value)
     result = cli("serve", tools, "--unsandboxed", "--http", "--token-env", "TF_TEST_TOKEN")
     assert result.exit_code == 2 and said in result.output
+
+
+def test_the_middleware_lets_through_only_the_token_and_lifespan() -> None:
+    from toolfoundry.serve.access import BearerToken
+
+    reached: list[str] = []
+
+    async def app(scope, receive, send) -> None:
+        reached.append(scope["type"])
+
+    async def run(scope: dict) -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await BearerToken(app, TOKEN)(scope, None, send)
+        return sent
+
+    def headers(value: bytes) -> list[tuple[bytes, bytes]]:
+        return [(b"authorization", value)]
+
+    assert asyncio.run(run({"type": "http", "headers": headers(b"bearer " + TOKEN.encode())})) == []
+    assert asyncio.run(run({"type": "lifespan"})) == [] and reached == ["http", "lifespan"]
+    for refused in ({"type": "http", "headers": headers(TOKEN.encode())}, {"type": "websocket", "headers": []}):
+        (start, body) = asyncio.run(run(refused))
+        assert start["status"] == 401 and TOKEN.encode() not in body["body"]
+    assert reached == ["http", "lifespan"]

@@ -113,3 +113,17 @@ def test_after_approval_the_official_client_can_call_it(tmp_path: Path) -> None:
             return [tool.name for tool in (await session.list_tools()).tools]
 
     assert asyncio.run(asyncio.wait_for(work(), 60)) == ["saver"]
+
+
+def test_hidden_characters_are_shown_as_escapes_and_warned(tmp_path: Path) -> None:
+    sneaky = SAVER_CODE.replace("return stream.write(text)", "return stream.write(text)  # \x1b[1A\x1b[2K\u202e")
+    write_tool(tmp_path, SAVER, sneaky, approved=False)
+    shown = review(tmp_path, "n\n").output
+    assert "\x1b" not in shown and "\\u001b[1A" in shown and "\\u202e" in shown
+    assert "the code holds 3 invisible or control characters" in shown
+
+
+def test_approvals_do_not_count_where_a_tool_may_write_the_tools_folder(tmp_path: Path) -> None:
+    write_tool(tmp_path, SAVER, SAVER_CODE)
+    result = cli("serve", tmp_path, "--unsandboxed", "--unsafe-writable-tools")
+    assert result.exit_code == 2 and "approvals do not count with --unsafe-writable-tools" in result.output

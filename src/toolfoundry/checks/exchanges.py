@@ -12,6 +12,7 @@ from typing import Any
 from ..sandbox import is_loopback, split_host_port
 from ..sandbox.protocol import Record
 from ..spec import Example, ToolSpec
+from ..spec.cassettes import uri_without_secrets
 
 # What the clients raise when a name cannot be resolved or a host reached: in the checks, no network at all.
 _NETWORK_ERRORS = frozenset(
@@ -50,6 +51,16 @@ def json_ready(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ready
 
 
+def _without_secrets(request: str) -> str:
+    """`METHOD URI ...` as the sandbox reported it, the URI's credentials redacted (it reaches prompts)."""
+    method, _, rest = request.partition(" ")
+    uri, space, more = rest.partition(" ")
+    try:
+        return f"{method} {uri_without_secrets(uri)}{space}{more}"
+    except ValueError:  # not a URI after all: said without it
+        return f"{method} (a request whose URI cannot be read)"
+
+
 def exchanges_problem(example: Example, replayed: dict[str, list[Any]] | None) -> str:
     """ "" when the call made exactly the exchanges it should; otherwise each one it got wrong, a line each."""
     if example.http is None:
@@ -57,10 +68,12 @@ def exchanges_problem(example: Example, replayed: dict[str, list[Any]] | None) -
     if replayed is None:
         return "its recorded exchanges were not replayed"
     try:  # from inside the sandbox, where the code could have forged it: another shape fails the example
-        lines = [f"{str(request)[:300]} was not recorded" for request in replayed.get("unrecorded", [])]
+        lines = [
+            f"{_without_secrets(str(request))[:300]} was not recorded" for request in replayed.get("unrecorded", [])
+        ]
         for index in replayed.get("unplayed", []):
             request = example.http[index]["request"]
-            lines.append(f"the recorded {request['method']} {request['uri']} was never made")
+            lines.append(f"the recorded {request['method']} {uri_without_secrets(request['uri'])} was never made")
     except (AttributeError, IndexError, KeyError, TypeError):
         return "what the call did with its recorded exchanges came back in a form the checks cannot read"
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,20 @@ def _evidence(module: Path) -> str:
         return ToolReport.model_validate(report).evidence_line
     except (OSError, ValueError):
         return "no report beside the module: how it was checked is not known"
+
+
+def _visible(code: str) -> tuple[str, int]:
+    """The code with control and format characters (ESC, bidi overrides, zero-width) shown as escapes, so what a
+    person approves is what is there; and how many there were."""
+    hidden = 0
+    shown = []
+    for char in code:
+        if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}:
+            hidden += 1
+            shown.append(f"\\u{ord(char):04x}")
+        else:
+            shown.append(char)
+    return "".join(shown), hidden
 
 
 def review(
@@ -59,18 +74,21 @@ def review(
             continue
         pending += 1
         evidence = _evidence(served.path)
+        code, hidden = _visible(served.code)
+        last, _ = _visible(verdict.last_approved_code or "")
         stdout.rule(f"{name}: it {harm}")
+        if hidden:
+            warning = f"the code holds {hidden} invisible or control characters, shown as \\u escapes: read them"
+            stdout.print(f"[bold red]warning:[/] {warning}", highlight=False, soft_wrap=True)
         stdout.print(f"why it needs you: {escape(verdict.reason)}", highlight=False, soft_wrap=True)
         stdout.print(
             f"permissions: {escape(served.spec.permissions.model_dump_json())}", highlight=False, soft_wrap=True
         )
         stdout.print(f"evidence: {escape(evidence)}", highlight=False, soft_wrap=True)
         if verdict.last_approved_code is None:
-            stdout.print(Syntax(served.code, "python", line_numbers=True))
+            stdout.print(Syntax(code, "python", line_numbers=True))
         else:
-            diff = difflib.unified_diff(
-                verdict.last_approved_code.splitlines(), served.code.splitlines(), "approved", "now", lineterm=""
-            )
+            diff = difflib.unified_diff(last.splitlines(), code.splitlines(), "approved", "now", lineterm="")
             stdout.print(Syntax("\n".join(diff) or "(no change to the code: the spec changed)", "diff"))
         decided = yes or Confirm.ask(f"Approve {name} to be served with these permissions?", default=False)
         record_decision(served.path, served.code, served.spec, approve=decided, evidence=evidence)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,7 +77,7 @@ def serve(
         tools = load_folder(folder, tool or None, writable_tools=unsafe_writable_tools)
     except ServeError as error:
         raise fail(str(error)) from None
-    tools = _approved(folder, tools, allow_unapproved)
+    tools = _approved(folder, tools, allow_unapproved, void=unsafe_writable_tools)
     if unsandboxed:
         stderr.print("[bold red]WARNING:[/] tools run WITHOUT a sandbox, with this process's rights", highlight=False)
         calls: InProcessCalls | SandboxedCalls = InProcessCalls()
@@ -117,14 +118,17 @@ def serve(
         anyio.run(run_stdio, server)
 
 
-def _approved(folder: Path, tools: list[Any], allow_unapproved: bool) -> list[Any]:
-    """The tools a person approved, and those that need no approval; a line for each one left out."""
+def _approved(folder: Path, tools: list[Any], allow_unapproved: bool, void: bool) -> list[Any]:
+    """The tools a person approved, and those that need no approval; a line for each one left out. With `void`
+    (--unsafe-writable-tools) no record counts: a tool that may write the folder could have written its own."""
     from ..serve.approval import approval_of, needs_approval
 
     kept = []
     for served in tools:
         harm = needs_approval(served.spec)
         verdict = approval_of(served.path, served.code, served.spec) if harm else None
+        if verdict is not None and void:
+            verdict = replace(verdict, approved=False, reason="approvals do not count with --unsafe-writable-tools")
         if verdict is None or verdict.approved:
             kept.append(served)
             continue

@@ -72,16 +72,25 @@ def questions(results: Sequence[ProbeResult], most: int = MOST_QUESTIONS) -> lis
         return []
     answered = [_asked(result) for result in results]
     common = sorted(set.intersection(*(set(each) for each in answered)))
+    # Grouped by the sandbox's digest of each result, as agreement is: a repr is cut short and orders a dict's
+    # keys as they were made, so equal results could read differently and different ones alike.
+    keys = [
+        {index: result.digests.get(index, each[index].answer) for index in each}
+        for result, each in zip(results, answered, strict=True)
+    ]
     found: list[tuple[tuple[float, int, bool, int], Question]] = []
     for index in common:
         counts: dict[str, int] = {}
-        for each in answered:
-            counts[each[index].answer] = counts.get(each[index].answer, 0) + 1
+        shown: dict[str, str] = {}
+        for each, key in zip(answered, keys, strict=True):
+            counts[key[index]] = counts.get(key[index], 0) + 1
+            shown.setdefault(key[index], each[index].answer)
         if len(counts) < 2:
             continue
         total = len(answered)
         split = round(1 - sum((count / total) ** 2 for count in counts.values()), 3)
-        answers = [Answer(answer=text, candidates=count) for text, count in sorted(counts.items(), key=lambda i: -i[1])]
+        ordered = sorted(counts.items(), key=lambda item: -item[1])
+        answers = [Answer(answer=shown[key], candidates=count) for key, count in ordered]
         first = answered[0][index]
         question = Question(call=first.call, input=first.input, answers=answers, split=split)
         found.append(((-split, -len(counts), first.origin != "edge", index), question))

@@ -58,7 +58,9 @@ class Progress:
     asked: set[str] = field(default_factory=set)  # probe calls a repair prompt has quoted: quoted once
 
     def start_model(self) -> None:
+        """A new model: its own count, and the probe failures quoted again (it has not seen them)."""
         self.stalled = self.repeats = 0
+        self.asked.clear()
 
     def repeat_of(self, code: str) -> Candidate | None:
         """The candidate that already had this code, or None for new code."""

@@ -40,14 +40,15 @@ class BearerToken:
 
     def __init__(self, app: App, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan events carry no request
+        if scope["type"] == "lifespan":  # the server starting and stopping: no request
             await self.app(scope, receive, send)
             return
         given = b"".join(value for name, value in scope.get("headers", []) if name.lower() == b"authorization")
-        if hmac.compare_digest(given, self.expected):
+        scheme, _, credentials = given.partition(b" ")  # the scheme's name is case-insensitive (RFC 9110)
+        if scope["type"] == "http" and scheme.lower() == b"bearer" and hmac.compare_digest(credentials, self.expected):
             await self.app(scope, receive, send)
             return
         body = b'{"error": "unauthorized: send Authorization: Bearer <the token serve printed or was given>"}'

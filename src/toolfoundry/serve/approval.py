@@ -56,7 +56,7 @@ def _decisions(module: Path) -> list[dict[str, Any]]:
     except (OSError, UnicodeDecodeError, ValueError):
         return []  # an unreadable record approves nothing; review --approve writes a new one
     decisions = loaded.get("decisions") if isinstance(loaded, dict) else None
-    return [entry for entry in decisions or [] if isinstance(entry, dict)]
+    return [entry for entry in decisions if isinstance(entry, dict)] if isinstance(decisions, list) else []
 
 
 def approval_of(module: Path, code: str, spec: ToolSpec) -> Approval:

@@ -10,6 +10,7 @@ vcrpy then replays what was read inside the checks' sandbox (sandbox/replay.py).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,8 +22,14 @@ from ..errors import SpecProblem
 MAX_CASSETTE_CHARS = 2_000_000
 # Request headers that carry credentials: never written out again (TOOL_SPEC, the pytest target, reports).
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
-# Query parameters that carry credentials: `toolfoundry record` redacts them, and a prompt never shows them.
-CREDENTIAL_PARAMETERS = ("api_key", "apikey", "key", "token", "access_token", "client_secret", "password", "sig")
+# Query parameters that carry credentials: `toolfoundry record` redacts these, and a prompt or finding never
+# shows any whose name holds one of CREDENTIAL_WORDS (appid, X-Amz-Signature, private_token, ...).
+CREDENTIAL_PARAMETERS = (
+    "api_key", "apikey", "api-key", "key", "token", "access_token", "auth_token", "private_token", "client_secret",
+    "secret", "password", "sig", "signature", "appid", "access_key", "X-Amz-Signature", "X-Amz-Credential",
+    "X-Amz-Security-Token",
+)  # fmt: skip
+CREDENTIAL_WORDS = ("key", "token", "secret", "pass", "sig", "auth", "credential", "appid")
 
 
 def _read(folder: Path, written: str) -> tuple[list[Any] | None, str | None]:
@@ -100,10 +107,20 @@ def uri_without_secrets(uri: str) -> str:
     where = urlsplit(uri)
     netloc = where.netloc.rpartition("@")[2]
     query = [
-        (name, "<redacted>" if name.lower() in CREDENTIAL_PARAMETERS else value)
+        (name, "<redacted>" if any(word in name.lower() for word in CREDENTIAL_WORDS) else value)
         for name, value in parse_qsl(where.query, keep_blank_values=True)
     ]
     return urlunsplit(where._replace(netloc=netloc, query=urlencode(query, safe="<>,:/")))
+
+
+_SECRET_FIELD = re.compile(
+    r"""(?i)(["']?[\w-]*(?:key|token|secret|pass|sig|auth|credential)[\w-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*'|[^&\s,}]+)"""
+)
+
+
+def text_without_secrets(text: str) -> str:
+    """A body as a prompt may show it: the values of fields named like credentials as <redacted>."""
+    return _SECRET_FIELD.sub(lambda match: f"{match.group(1)}<redacted>", text)
 
 
 def exchange_text(interaction: dict[str, Any], most: int = 400) -> str:
@@ -112,9 +129,9 @@ def exchange_text(interaction: dict[str, Any], most: int = 400) -> str:
     body = response.get("body", "")
     text = body.get("string", "") if isinstance(body, dict) else body
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text if isinstance(text, str) else ""
-    text = " ".join(text.split())
+    text = text_without_secrets(" ".join(text.split()))
     shown = f": {text[:most]}{'...' if len(text) > most else ''}" if text else ""
     sent = request.get("body") if "body" in interaction.get("match_on", []) else None
-    sent_text = f" with the body {sent[:most]}" if isinstance(sent, str) and sent else ""
+    sent_text = f" with the body {text_without_secrets(sent)[:most]}" if isinstance(sent, str) and sent else ""
     uri = uri_without_secrets(request["uri"])
     return f"{request['method']} {uri}{sent_text} (answered {response['status']['code']}{shown})"

@@ -29,7 +29,7 @@ MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # A file's content in a spec: text, or bytes as {"base64": "..."}.
 FileContent = str | dict[str, str]
 # What an exchange may ask to match beyond vcrpy's defaults: the request's body, or one named header.
-_MATCHABLE = re.compile(r"^(body|header:[A-Za-z0-9-]+)$")
+_MATCHABLE = re.compile(r"body|header:[A-Za-z0-9-]+")
 
 
 def exception_name_problem(value: str) -> str | None:
@@ -96,7 +96,7 @@ def _interaction_problem(index: int, interaction: Any) -> str | None:
     if "optional" in interaction and not isinstance(interaction["optional"], bool):
         return f"{where}: `optional` is true or false"
     asked = interaction.get("match_on", [])
-    if not isinstance(asked, list) or not all(_MATCHABLE.match(str(item)) for item in asked):
+    if not isinstance(asked, list) or not all(_MATCHABLE.fullmatch(str(item)) for item in asked):
         return f"{where}: `match_on` lists `body` and `header:<Name>` entries (method and URI always match)"
     return None
 
