@@ -101,6 +101,22 @@ async def pipeline(spec: ToolSpec, generator: LLMCodeGenerator) -> dict[str, Any
         "tokens": tool.report.tokens.total,
         "seconds": tool.report.seconds,
         "calls": len(tool.report.attempts),
+        "stopped": tool.report.stopped,
+        # Each attempt's place and effect: a run that uses every attempt tells what any earlier stop would
+        # have cost and kept (the attempts before a stop are the same calls).
+        "attempts": [
+            {
+                "kind": attempt.kind,
+                "tokens": attempt.prompt_tokens + attempt.completion_tokens,
+                "seconds": attempt.seconds,
+                "examples_passed": attempt.examples_passed,
+                "probes_failed": attempt.probes_failed,
+                "verified": attempt.verified,
+                "same_as": attempt.same_as,
+                "code": attempt.code,
+            }
+            for attempt in tool.report.attempts
+        ],
     }
 
 
@@ -162,6 +178,7 @@ async def run(
         passed, cases = await asyncio.to_thread(score, result["code"], heldout, runner)
         row = {"tool": spec.name, "tool_type": spec.effective_tool_type.value, "passed": passed, "cases": cases}
         rows.append(row | {key: result[key] for key in ("status", "tokens", "seconds", "calls", "code")})
+        rows[-1] |= {key: result[key] for key in ("stopped", "attempts") if key in result}
         print(f"{mode:9} {spec.name:24} {result['status']:10} held-out {passed}/{cases}", file=sys.stderr)
     summary = summarize(mode, model_name, rows)
     summary["prompt_style"] = "plain" if mode == "baseline" else generator.prompt_builder.style
@@ -205,6 +222,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="tool names to run (default: the whole set)")
     parser.add_argument("--rounds", type=int, default=FallbackPolicy.rounds)
     parser.add_argument("--samples", type=int, default=FallbackPolicy.samples_per_round)
+    parser.add_argument("--patience", type=int, default=FallbackPolicy.patience, help="0: every attempt")
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument("--prompt-style", choices=PROMPT_STYLES, help="default: the model's own preference")
     parser.add_argument("--no-prefill", action="store_true", help="never start a reply with the signature")
@@ -226,7 +244,11 @@ def main() -> None:
         spec_tests=args.spec_tests,
     )
     policy = FallbackPolicy(
-        rounds=args.rounds, samples_per_round=args.samples, max_tokens_per_call=MAX_TOKENS, prefill=not args.no_prefill
+        rounds=args.rounds,
+        samples_per_round=args.samples,
+        max_tokens_per_call=MAX_TOKENS,
+        prefill=not args.no_prefill,
+        patience=args.patience,
     )
     if args.temperatures:
         policy = replace(policy, temperatures=tuple(args.temperatures))
@@ -245,6 +267,7 @@ def main() -> None:
         label = mode if mode == "baseline" else f"pipeline-{policy.rounds}x{policy.samples_per_round}"
         label += "-compact" if summary["prompt_style"] == "compact" else ""
         label += "-no-prefill" if args.no_prefill else ""
+        label += f"-patience{args.patience}" if mode != "baseline" and args.patience != FallbackPolicy.patience else ""
         label += f"-t{'-'.join(map(str, args.temperatures))}" if args.temperatures else ""
         if mode != "baseline":
             label += "-before" if args.before else _evidence_label(args)
