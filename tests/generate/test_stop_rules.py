@@ -34,13 +34,21 @@ def test_formatting_and_comments_do_not_make_new_code() -> None:
     assert code_key("def f(x):\n    return x\n") != code_key("def f(x):\n    return -x\n")
 
 
-def test_a_model_that_repeats_itself_stops_after_two_repairs_not_nine(slug_spec) -> None:
+def test_a_model_that_repeats_itself_stops_after_three_repeated_repairs_not_nine(slug_spec) -> None:
     model = ScriptedModel([WRONG])  # the same reply, every time
     tool = generate(slug_spec, model)
-    assert tool.status == "unverified" and len(model.requests) == 5  # 3 initial samples, then 2 repairs
-    assert [attempt.same_as for attempt in tool.report.attempts] == [None, 1, 1, 1, 1]  # checked once
-    assert tool.report.stopped.startswith("scripted: no progress in 2 repairs, 2 of them code already checked:")
+    assert tool.status == "unverified" and len(model.requests) == 6  # 3 initial samples, then 3 repairs
+    assert [attempt.same_as for attempt in tool.report.attempts] == [None, 1, 1, 1, 1, 1]  # checked once
+    assert tool.report.stopped.startswith("scripted: 3 repairs in a row gave code already checked:")
     assert "still failing the example slugify(text='Hello World')" in tool.report.stopped
+
+
+def test_a_repeat_between_new_failures_is_counted_apart(slug_spec) -> None:
+    # The Quickstart's pattern: repeats and a new failure, then a right repair. Two new failures stop it.
+    replies = [WRONG, WRONG, WRONG, WRONG, slug("text.title()"), WRONG, WRONG, GOOD_SLUGIFY]
+    assert generate(slug_spec, ScriptedModel(replies)).status == "verified"
+    stopped = generate(slug_spec, ScriptedModel([WRONG, WRONG, WRONG, slug("text.title()"), slug("text.swapcase()")]))
+    assert "no progress in 2 repairs with new code" in stopped.report.stopped
 
 
 def test_variations_that_fail_the_same_way_stop_as_soon(slug_spec) -> None:
@@ -48,7 +56,7 @@ def test_variations_that_fail_the_same_way_stop_as_soon(slug_spec) -> None:
     model = ScriptedModel(replies)
     tool = generate(slug_spec, model)
     assert len(model.requests) == 5 and all(attempt.same_as is None for attempt in tool.report.attempts)
-    assert "no progress in 2 repairs: still failing" in tool.report.stopped
+    assert "no progress in 2 repairs with new code: still failing" in tool.report.stopped
 
 
 def test_a_repair_that_makes_progress_resets_the_count(slug_spec) -> None:
@@ -63,9 +71,9 @@ def test_the_next_model_takes_over_as_soon_as_the_first_stops_progressing(slug_s
     weak, strong = ScriptedModel([WRONG], name="weak"), ScriptedModel([GOOD_SLUGIFY], name="strong")
     tool = generate(slug_spec, weak, strong)
     assert tool.status == "verified"
-    assert [attempt.model for attempt in tool.report.attempts] == ["weak"] * 5 + ["strong"]
-    assert tool.report.stopped.startswith("weak: no progress in 2 repairs")
-    assert tool.report.stopped.endswith("; strong: verified at attempt 6")
+    assert [attempt.model for attempt in tool.report.attempts] == ["weak"] * 6 + ["strong"]
+    assert tool.report.stopped.startswith("weak: 3 repairs in a row gave code already checked")
+    assert tool.report.stopped.endswith("; strong: verified at attempt 7")
 
 
 def test_the_same_code_twice_is_not_two_agreeing_candidates(slug_spec) -> None:

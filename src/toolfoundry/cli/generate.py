@@ -47,6 +47,14 @@ def generate(
     ] = None,
     rounds: Annotated[int, typer.Option(min=1, help="initial round plus repair rounds, per model")] = 3,
     samples: Annotated[int, typer.Option(min=1, help="candidates sampled per round")] = 3,
+    patience: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="repairs with new code in a row that do not beat the best before a model is given up (3 that "
+            "repeat checked code also do; 0: every attempt)",
+        ),
+    ] = RepairPolicy.patience,
     probes: ProbesOption = DEFAULT_PROBES,
     probe_seed: ProbeSeedOption = 0,
     show_all_examples: ShowAllOption = False,
@@ -107,7 +115,7 @@ def generate(
         generator = LLMCodeGenerator.create(
             model=model,
             fallback_models=tuple(fallback_model or ()),
-            policy=RepairPolicy(rounds=rounds, samples_per_round=samples),
+            policy=RepairPolicy(rounds=rounds, samples_per_round=samples, patience=patience),
             runner=example_runner(unsafe_no_sandbox),
             evidence=evidence_policy(probes, probe_seed, show_all_examples, agreeing, spec_tests),
             prompt_style=prompt_style.value if prompt_style else None,

@@ -49,7 +49,7 @@ class RepairPolicy:
     seed: int = 0
     stub_on_failure: bool = True
     prefill: bool = True  # start every other sample with the exact signature, for models that can continue one
-    patience: int = 2  # repairs in a row that do not beat the best before a model is given up (0: use every one)
+    patience: int = 2  # repairs with new code that do not beat the best before a model is given up (0: all)
 
 
 @dataclass(frozen=True)
