@@ -129,12 +129,21 @@ def _toolfoundry() -> str:
     return str(Path(sys.executable).parent / "toolfoundry")
 
 
+RESET_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 @requires_sandbox
 def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(tmp_path: Path) -> None:
     specs = write_specs(tmp_path / "specs", *numbered_specs(6))
     out = tmp_path / "tools"
     model = scripted_model(tmp_path / "replies.yaml", numbered_replies(6), latency_s=1.5)
     command = [_toolfoundry(), "generate", str(specs), "-o", str(out), "--model", model, "--concurrency", "1"]
+    # Started as a terminal starts it: Ctrl-C neither ignored nor blocked, whatever this test process inherited or
+    # was left with by earlier tests (in the whole suite on a clean clone it had been ignored: the run finished).
+    command = [sys.executable, "-c", RESET_SIGINT, *command]
     # Its own session, so Ctrl-C reaches the whole process group, sandboxes included, as in a terminal.
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -151,7 +160,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_finished_tool(tmp_path: Path) -> N
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == 130, (stdout, stderr)
+    assert process.returncode == 130, (stdout, stderr, f"SIGINT in the test process: {signal.getsignal(signal.SIGINT)}")
     assert "interrupted" in stderr and "Traceback" not in stderr
     done = first[0].name.removesuffix(".report.json")
     assert json.loads(first[0].read_text())["status"] == "verified"
