@@ -5,23 +5,16 @@ nothing runs. Tested with the official MCP client and raw requests."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import cli
-from tests.serve.tools import unencodable_tool_folder
+from tests.serve.tools import serving_http, unencodable_tool_folder
 
-TOOLFOUNDRY = [sys.executable, "-m", "toolfoundry", "serve"]
 TOKEN = "s3cr3t-t0ken-for-tests-0123456789"
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
 
@@ -41,30 +34,6 @@ OUTSIDE = _outside_address()
 @pytest.fixture
 def tools(tmp_path: Path) -> Path:
     return unencodable_tool_folder(tmp_path / "tools", tmp_path / "files")
-
-
-@contextlib.contextmanager
-def serving(folder: Path, host: str, *options: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, str]]:
-    """(port, what serve printed at start) while it answers on host."""
-    with socket.socket() as spare:
-        spare.bind((host, 0))
-        port = spare.getsockname()[1]
-    command = [*TOOLFOUNDRY, str(folder), "--unsandboxed", *options, "--http", "--host", host, "--port", str(port)]
-    log = folder.parent / f"serve-{port}.log"
-    with log.open("w") as stream:
-        process = subprocess.Popen(command, stderr=stream, env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            with socket.socket() as probe:
-                if probe.connect_ex((host, port)) == 0:
-                    break
-            time.sleep(0.1)
-        assert process.poll() is None, log.read_text()
-        yield port, log.read_text()
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _post(host: str, port: int, message: dict, authorization: str | None) -> tuple[int, str, str]:
@@ -113,7 +82,7 @@ def _initialize(host: str, port: int, authorization: str | None) -> tuple[int, s
 @pytest.mark.allow_hosts(["127.0.0.1", OUTSIDE or "127.0.0.1"])  # pytest-socket: this address too
 def test_off_loopback_a_generated_token_is_printed_once_and_asked_of_every_request(tools) -> None:
     host = OUTSIDE
-    with serving(tools, host) as (port, printed):
+    with serving_http(tools, host, "--unsandboxed") as (port, printed):
         (line,) = [line for line in printed.splitlines() if "Authorization: Bearer " in line]
         token = line.split("Bearer ", 1)[1].strip()
         assert len(token) >= 32 and printed.count(token) == 1
@@ -128,7 +97,9 @@ def test_off_loopback_a_generated_token_is_printed_once_and_asked_of_every_reque
 
 @pytest.mark.slow
 def test_on_loopback_token_env_asks_for_that_token(tools) -> None:
-    with serving(tools, "127.0.0.1", "--token-env", "TF_TEST_TOKEN", env={"TF_TEST_TOKEN": TOKEN}) as (port, printed):
+    with serving_http(
+        tools, "127.0.0.1", "--unsandboxed", "--token-env", "TF_TEST_TOKEN", env={"TF_TEST_TOKEN": TOKEN}
+    ) as (port, printed):
         assert TOKEN not in printed and "$TF_TEST_TOKEN" in printed
         assert _initialize("127.0.0.1", port, None)[0] == 401
         assert _initialize("127.0.0.1", port, f"Bearer {TOKEN}")[0] == 200

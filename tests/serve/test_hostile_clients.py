@@ -5,16 +5,13 @@ raw HTTP bodies that are no JSON-RPC message, results JSON cannot carry, and req
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
 import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import requires_sandbox
-from tests.serve.tools import unencodable_tool_folder
+from tests.serve.tools import serving_http, unencodable_tool_folder
 
 TOOLFOUNDRY = [sys.executable, "-m", "toolfoundry", "serve"]
 INITIALIZE = {
@@ -119,35 +116,10 @@ def test_malformed_lines_on_stdio_get_json_rpc_errors_and_the_server_goes_on(too
         server.close()
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _serving_http(folder: Path, host: str, *options: str) -> Iterator[int]:
-    port = _free_port(host)
-    command = [*TOOLFOUNDRY, str(folder), *options, "--http", "--host", host, "--port", str(port)]
-    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            with socket.socket() as probe:
-                if probe.connect_ex((host, port)) == 0:
-                    break
-            time.sleep(0.1)
-        assert process.poll() is None, "the server exited"
-        yield port
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 @pytest.fixture
 def http_server(tools, request) -> Iterator[tuple[str, int]]:
     host = getattr(request, "param", "127.0.0.1")
-    with _serving_http(tools, host, "--unsandboxed") as port:  # the transport is under test, not the sandbox
+    with serving_http(tools, host, "--unsandboxed") as (port, _):  # the transport is under test, not the sandbox
         yield host, port
 
 
@@ -195,7 +167,7 @@ def test_malformed_http_bodies_get_error_responses_and_the_server_goes_on(http_s
 @pytest.mark.allow_hosts(["127.0.0.2"])
 def test_a_rebound_host_or_a_foreign_origin_is_refused_on_any_loopback_address(tools) -> None:
     host = "127.0.0.2"  # loopback, but not one of the three hosts the SDK protects by itself
-    with _serving_http(tools, host, "--unsandboxed", "--allowed-host", "tools.localhost:*") as port:
+    with serving_http(tools, host, "--unsandboxed", "--allowed-host", "tools.localhost:*") as (port, _):
         evil = {"Host": "evil.example", "Origin": "http://evil.example"}
         assert _post(host, port, INITIALIZE, evil)[0] == 421
         session = _session(host, port)
@@ -228,7 +200,7 @@ async def _official_client(transport: str, folder: Path, url: str | None, work: 
 
 @pytest.fixture
 def sandboxed_url(tools) -> Iterator[str]:
-    with _serving_http(tools, "127.0.0.1") as port:
+    with serving_http(tools, "127.0.0.1") as (port, _):
         yield f"http://127.0.0.1:{port}/mcp"
 
 

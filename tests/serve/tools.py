@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +137,31 @@ def unencodable_tool_folder(folder: Path, files: Path) -> Path:
     code = "def kind(n: int, ns: list[int]) -> list[str]:\n    return [type(value).__name__ for value in [n, *ns]]\n"
     write_tool(folder, kind, code)
     return folder
+
+
+@contextlib.contextmanager
+def serving_http(
+    folder: Path, host: str, *options: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, str]]:
+    """`toolfoundry serve FOLDER --http` on host at a free port, while it answers: (the port, what it printed
+    at start). Stopped when the block ends."""
+    with socket.socket() as spare:
+        spare.bind((host, 0))
+        port = spare.getsockname()[1]
+    command = [sys.executable, "-m", "toolfoundry", "serve", str(folder), *options]
+    command += ["--http", "--host", host, "--port", str(port)]
+    log = folder.parent / f"serve-{port}.log"
+    with log.open("w") as stream:
+        process = subprocess.Popen(command, stderr=stream, env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            with socket.socket() as probe:
+                if probe.connect_ex((host, port)) == 0:
+                    break
+            time.sleep(0.1)
+        assert process.poll() is None, f"the server exited: {log.read_text()}"
+        yield port, log.read_text()
+    finally:
+        process.terminate()
+        process.wait(10)
