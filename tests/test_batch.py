@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -63,16 +64,26 @@ def test_a_per_tool_script_answers_each_tool_with_its_own_replies() -> None:
 
 
 class InFlightCounter(ScriptedModel):
-    """Counts calls in progress at once."""
+    """Counts calls in progress at once; the first calls wait (up to a minute) until `gather` are in flight.
 
-    def __init__(self, *args, **kwargs) -> None:
+    Waiting for the others, not a fixed latency, is what makes the overlap certain: on a loaded machine the work
+    before one tool's call can outlast another tool's whole call, and a timed overlap then never happens."""
+
+    def __init__(self, *args, gather: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.in_flight = self.peak = 0
+        self.gather = gather
+        self.gathered = asyncio.Event()
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
+        if self.peak >= self.gather:
+            self.gathered.set()
         try:
+            if not self.gathered.is_set():
+                with contextlib.suppress(TimeoutError):  # then the peak assertion says what went wrong
+                    await asyncio.wait_for(self.gathered.wait(), timeout=60)
             return await super().complete(request)
         finally:
             self.in_flight -= 1
@@ -81,7 +92,7 @@ class InFlightCounter(ScriptedModel):
 @requires_sandbox
 def test_specs_run_concurrently_up_to_the_limit_and_no_further(tmp_path: Path) -> None:
     specs = [ToolSpecificationParser().parse(spec) for spec in numbered_specs(7)]
-    model = InFlightCounter(numbered_replies(7), latency_s=0.5)
+    model = InFlightCounter(numbered_replies(7), gather=3, latency_s=0.2)
     generator = LLMCodeGenerator.create(model=model, policy=FallbackPolicy(rounds=1, samples_per_round=1))
     seen: list[tuple[str, str]] = []
     runner = BatchRunner(generator, tmp_path, concurrency=3, on_change=lambda s: seen.append((s.tool, s.state)))
