@@ -13,12 +13,12 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .generate import LLMCodeGenerator, RunHooks, save_tool
+from .generate import EarlierCandidate, LLMCodeGenerator, RunHooks, save_tool
 from .output import remove_partial_files, render_targets, write_atomically
 from .report import AttemptRecord, ToolReport, ToolSummary, run_report, up_to_date, write_html_report
 from .service import total_cost
@@ -49,7 +49,12 @@ class BatchRunner:
         summary.cost_usd = total_cost([summary.cost_usd, attempt.cost_usd])
         self._changed(summary)
 
-    async def run(self, specs: list[ToolSpec]) -> list[ToolSummary]:
+    async def run(
+        self, specs: list[ToolSpec], earlier: Mapping[str, Sequence[EarlierCandidate]] | None = None
+    ) -> list[ToolSummary]:
+        """Every spec, `concurrency` model calls at most at once; `earlier`: per tool, code an earlier run
+        checked, checked again before any call (a review's re-choice)."""
+        earlier = earlier or {}
         # A run killed mid-write (kill -9) left at most temporary files, never half a tool: clear them first.
         remove_partial_files(self.output)
         self.summaries = {spec.name: ToolSummary(tool=spec.name) for spec in specs}
@@ -61,7 +66,7 @@ class BatchRunner:
 
         async def worker() -> None:
             for spec in queue:  # the workers share one iterator: each spec is taken once
-                await self._generate(spec, hooks)
+                await self._generate(spec, hooks, earlier.get(spec.name, ()))
 
         # Specs in progress: two per call slot (one calling, one being checked: calls end in waves) and two per
         # core. A fixed set of workers, not a task per spec, so memory does not grow with the specs waiting.
@@ -69,7 +74,7 @@ class BatchRunner:
         await asyncio.gather(*(worker() for _ in range(min(workers, len(specs)))))
         return list(self.summaries.values())
 
-    async def _generate(self, spec: ToolSpec, hooks: RunHooks) -> None:
+    async def _generate(self, spec: ToolSpec, hooks: RunHooks, earlier: Sequence[EarlierCandidate]) -> None:
         summary = self.summaries[spec.name]
         existing = up_to_date(spec, self.output, self.generator.identity) if self.resume else None
         if existing is not None:
@@ -81,7 +86,7 @@ class BatchRunner:
         self._changed(summary)
         started = time.monotonic()
         try:
-            tool = await self.generator.generate_code(spec, hooks)
+            tool = await self.generator.generate_code(spec, hooks, earlier)
             await asyncio.to_thread(save_tool, tool, self.output)
         except Exception as error:  # whatever ends this tool ends only this tool; the batch goes on
             await self._failed(spec, summary, error, time.monotonic() - started)

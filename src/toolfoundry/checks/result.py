@@ -19,6 +19,7 @@ class ValidationResult(BaseModel):
     behaviour: BehaviourResult = Field(default_factory=lambda: BehaviourResult(ran=False, reason="not checked"))
     example_count: int = 0
     held_back: tuple[int, ...] = ()  # indexes of the examples the model was never shown
+    confirmed: tuple[int, ...] = ()  # indexes of the examples that are a person's answers (`confirmed: review`)
     show_all_examples: bool = False  # the option that shows every example was used
     evidence_policy: str = ""  # EvidencePolicy.describe() of the validator that judged it
 
@@ -102,12 +103,15 @@ class ValidationResult(BaseModel):
     def evidence(self) -> Evidence:
         """The report's account of what this candidate was judged on."""
         outcomes = self.behaviour.outcomes
-        shown = [outcome for outcome in outcomes if outcome.index not in self.held_back]
+        apart = set(self.held_back) | set(self.confirmed)  # the spec's own shown examples are the rest
+        shown = [outcome for outcome in outcomes if outcome.index not in apart]
         return Evidence(
-            examples_shown=self.example_count - len(self.held_back),
+            examples_shown=self.example_count - len(apart),
             shown_passed=sum(outcome.passed for outcome in shown),
             held_back=list(self.held_back),
             held_back_passed=sum(outcome.passed for outcome in outcomes if outcome.index in self.held_back),
+            confirmed=len(self.confirmed),
+            confirmed_passed=sum(outcome.passed for outcome in outcomes if outcome.index in self.confirmed),
             show_all_examples=self.show_all_examples,
             examples_ran=self.behaviour.ran,
             probes=self.behaviour.probes,  # its digests, for agreement, stay out of the report

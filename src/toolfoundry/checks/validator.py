@@ -38,6 +38,7 @@ class CodeValidator:
         return result.model_copy(
             update={
                 "held_back": plan.held_back,
+                "confirmed": tuple(index for index, example in enumerate(spec.examples) if example.confirmed),
                 "show_all_examples": plan.show_all_examples,
                 "evidence_policy": self.evidence.describe(),
             }

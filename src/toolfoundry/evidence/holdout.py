@@ -18,11 +18,15 @@ MIN_EXAMPLES_TO_HOLD_BACK = 3
 
 def held_back_indexes(spec: ToolSpec) -> tuple[int, ...]:
     """The indexes of the examples to hold back: a third of them (at least one) once there are three, taken
-    only from those that expect a value. An example that expects an exception often says what the words do
-    not (which inputs are refused): on the quality set, holding back `status_category`'s one error example
-    made the model accept codes it must refuse, and no repair could learn why."""
-    count = len(spec.examples)
-    values = [index for index, example in enumerate(spec.examples) if example.expects_output]
+    only from those that expect a value, never from a person's answers. An example that expects an exception
+    often says what the words do not (which inputs are refused): on the quality set, holding back
+    `status_category`'s one error example made the model accept codes it must refuse, and no repair could
+    learn why."""
+    # A person's answers (`confirmed: review`) are always shown and do not move the choice among the rest:
+    # answering a question must not change which of the spec's own examples the model never sees.
+    own = [index for index, example in enumerate(spec.examples) if example.confirmed is None]
+    count = len(own)
+    values = [index for index in own if spec.examples[index].expects_output]
     if count < MIN_EXAMPLES_TO_HOLD_BACK or len(values) < 2:
         return ()
 

@@ -30,6 +30,8 @@ class Evidence(BaseModel):
     shown_passed: int = 0
     held_back: list[int] = Field(default_factory=list)  # example indexes the model never saw
     held_back_passed: int = 0
+    confirmed: int = 0  # a person's answers (`confirmed: review`): counted apart from the spec's own
+    confirmed_passed: int = 0
     show_all_examples: bool = False  # the option that shows every example was used: nothing held back
     examples_ran: bool = False
     probes: ProbeResult = Field(default_factory=ProbeResult)
@@ -57,6 +59,10 @@ class Evidence(BaseModel):
             suspect = len(self.spec_tests) - len(counted)
             text = f"{sum(test.passed for test in counted)}/{len(counted)} spec-derived tests"
             parts.append(text + (f" ({suspect} suspect)" if suspect else ""))
+        if self.confirmed:  # the only words that say a person looked: "reviewed" is never said otherwise
+            passed = self.confirmed_passed
+            count = f"{passed}" if passed == self.confirmed else f"{passed}/{self.confirmed}"
+            parts.append(f"{count} behaviour{'s' if self.confirmed != 1 else ''} confirmed by review")
         if self.agreement:
             parts.append(self.agreement)
         return f"{status}: {', '.join(parts)}"

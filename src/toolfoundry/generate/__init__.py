@@ -10,7 +10,7 @@ from .extract import extract_code
 from .generator import GeneratedTool, LLMCodeGenerator
 from .mend import mend
 from .prompting import PROMPT_STYLES, PROMPT_VERSION, Prompt, PromptBuilder, PromptStyle
-from .repair import RepairLoop, RepairPolicy, RunHooks
+from .repair import EarlierCandidate, RepairLoop, RepairPolicy, RunHooks
 
 # The seed named the repair loop FallbackManager, and the README and users' code build FallbackPolicy: the same
 # classes under those names, so code written to them keeps working ("fallback" elsewhere means switching models).
@@ -22,6 +22,7 @@ __all__ = [
     "PROMPT_VERSION",
     "Context",
     "ContextBuilder",
+    "EarlierCandidate",
     "FallbackManager",
     "FallbackPolicy",
     "GeneratedTool",

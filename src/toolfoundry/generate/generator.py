@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..service import LLMService, ServiceSettings, total_cost
 from ..spec import ToolSpec
 from .context import Context, ContextBuilder
 from .prompting import PromptBuilder
-from .repair import RepairLoop, RepairPolicy, RunHooks
+from .repair import EarlierCandidate, RepairLoop, RepairPolicy, RunHooks
 from .retrieval import retrieval_pool
 
 
@@ -119,18 +120,24 @@ class LLMCodeGenerator:
         """The state of its model calls so far (breakers, cache hits, spend), for a report."""
         return self.llm_service.snapshot()
 
-    async def generate_code(self, tool_specification: ToolSpec, hooks: RunHooks | None = None) -> GeneratedTool:
-        """One spec through every stage. `hooks` are a batch's: an attempt observer and shared call slots."""
+    async def generate_code(
+        self,
+        tool_specification: ToolSpec,
+        hooks: RunHooks | None = None,
+        earlier: Sequence[EarlierCandidate] = (),
+    ) -> GeneratedTool:
+        """One spec through every stage. `hooks` are a batch's: an attempt observer and shared call slots.
+        `earlier`: code an earlier run checked, checked again first (after a review: no call when one fits)."""
         spec, identity = tool_specification, self.identity
         started = time.monotonic()
-        if self.library is not None and not self.fresh:
+        if self.library is not None and not self.fresh and not earlier:
             reused = await self._from_library(spec, identity, started)
             if reused is not None:
                 return reused
         # The compact prompt carries no context; an empty one keeps the report from naming tools it never saw.
         compact = self.prompt_builder.style == "compact"
         context = Context(sections=[]) if compact else self.context_builder.build_context(spec)
-        outcome = await self.repair_loop.run(spec, context, self.models, hooks)
+        outcome = await self.repair_loop.run(spec, context, self.models, hooks, earlier)
         verdict, kept = outcome.verdict(), outcome.kept
         implementation = kept.code if kept else stub_code(spec, verdict.reason)
         report = ToolReport(
@@ -139,7 +146,7 @@ class LLMCodeGenerator:
             reason=verdict.reason,
             spec_hash=spec.spec_hash(),
             model=identity.model,
-            models_used=sorted({attempt.model for attempt in outcome.attempts}),
+            models_used=sorted({attempt.model for attempt in outcome.attempts}),  # who wrote code, called now or not
             chosen_attempt=kept.attempt if kept else None,
             stopped=outcome.stopped,
             attempts=outcome.attempts,

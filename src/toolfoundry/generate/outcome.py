@@ -148,7 +148,8 @@ class RepairOutcome:
     @property
     def calls(self) -> list[AttemptRecord]:
         """Every model call: the code attempts and the call for tests, for token and cost totals."""
-        return [*self.attempts, *([self.tests_call] if self.tests_call else [])]
+        made = [attempt for attempt in self.attempts if attempt.called_model]
+        return [*made, *([self.tests_call] if self.tests_call else [])]
 
     @property
     def verified(self) -> bool:

@@ -12,15 +12,16 @@ call is calls.py's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..checks.findings import Finding
 from ..checks.result import ValidationResult
 from ..checks.validator import CodeValidator
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, QuotaExhausted
 from ..models.base import ChatModel
-from ..report import AttemptRecord
+from ..report import CHECKED_BEFORE, AttemptRecord
 from ..service import LLMService
 from ..spec import Example, ToolSpec
 from .calls import call_model
@@ -36,6 +37,30 @@ from .spec_tests import read_spec_tests, spec_tests_messages
 _MODEL_UNUSABLE = (AuthenticationFailed, QuotaExhausted, CircuitOpen)
 # Told of every attempt as it ends, with the tool's name: for progress displays.
 AttemptObserver = Callable[[str, AttemptRecord], None]
+
+
+@dataclass(frozen=True)
+class EarlierCandidate:
+    """Code an earlier run checked (its report's attempts), checked again before any model call: after a person
+    answered questions, one of them may fit every answer, and then no model call is needed."""
+
+    code: str
+    model: str  # the model that wrote it
+
+
+def _checked(code: str | None, result: ValidationResult) -> dict[str, Any]:
+    """What the checks said of one candidate, as AttemptRecord fields."""
+    return {
+        "code": code,
+        "findings": result.findings,
+        "examples": result.behaviour.outcomes,
+        "examples_ran": result.behaviour.ran,
+        "examples_passed": result.examples_passed,
+        "probes_ran": result.behaviour.probes.ran,
+        "probes_failed": result.probe_failures,
+        "tests_failed": sum(not test.passed for test in result.behaviour.test_outcomes),
+        "verified": result.verified,
+    }
 
 
 @dataclass(frozen=True)
@@ -75,11 +100,23 @@ class RepairLoop:
         self.policy = policy or RepairPolicy()
 
     async def run(
-        self, spec: ToolSpec, context: Context, models: list[ChatModel], hooks: RunHooks | None = None
+        self,
+        spec: ToolSpec,
+        context: Context,
+        models: list[ChatModel],
+        hooks: RunHooks | None = None,
+        earlier: Sequence[EarlierCandidate] = (),
     ) -> RepairOutcome:
         outcome = RepairOutcome(self.code_validator.evidence)
         hooks = hooks or RunHooks()
         progress = Progress(patience=self.policy.patience)
+        if earlier:
+            await self._recheck(spec, earlier, outcome, hooks, progress)
+            if outcome.verified:
+                outcome.record_stop(f"re-chosen among {len(earlier)} candidates checked before: no model call")
+                outcome.finish()
+                return outcome
+            outcome.record_stop(f"none of {len(earlier)} candidates checked before passes every check now")
         # Prompts show the spec without its held-back examples; the checks judge on the whole spec.
         shown = (await asyncio.to_thread(self.code_validator.plan, spec)).shown
         for position, model in enumerate(models):
@@ -139,6 +176,26 @@ class RepairLoop:
                 return "nothing to feed back: more rounds cannot make the examples run"
         policy = self.policy
         return f"every attempt made ({policy.rounds} rounds x {policy.samples_per_round} samples)"
+
+    async def _recheck(
+        self,
+        spec: ToolSpec,
+        earlier: Sequence[EarlierCandidate],
+        outcome: RepairOutcome,
+        hooks: RunHooks,
+        progress: Progress,
+    ) -> None:
+        """Each earlier candidate checked on the spec as it is now, recorded as an attempt without a call."""
+        for each in earlier:
+            if progress.repeat_of(each.code) is not None:
+                continue
+            result = await asyncio.to_thread(self.code_validator.validate, each.code, spec)
+            number = len(outcome.attempts) + 1
+            fields = {"number": number, "model": each.model, "kind": CHECKED_BEFORE, "strategy": "none"}
+            record = AttemptRecord(**fields, temperature=0.0, **_checked(each.code, result))
+            candidate = Candidate(code=each.code, result=result, attempt=number, model=each.model)
+            self._record(spec, outcome, record, candidate, hooks)
+            progress.note_checked(candidate)
 
     async def _ask_for_tests(
         self, spec: ToolSpec, shown: ToolSpec, model: ChatModel, outcome: RepairOutcome, hooks: RunHooks
@@ -212,17 +269,9 @@ class RepairLoop:
         )
         record = AttemptRecord(
             **call.fields,
+            **_checked(code, result),
             extraction=extracted.how,
             mends=mends,
-            code=code,
-            findings=result.findings,
-            examples=result.behaviour.outcomes,
-            examples_ran=result.behaviour.ran,
-            examples_passed=result.examples_passed,
-            probes_ran=result.behaviour.probes.ran,
-            probes_failed=result.probe_failures,
-            tests_failed=sum(not test.passed for test in result.behaviour.test_outcomes),
-            verified=result.verified,
             same_as=same.attempt if same else None,
         )
         if same is not None:  # the same candidate again: no new evidence, and no second agreeing vote

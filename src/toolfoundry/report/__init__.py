@@ -5,9 +5,10 @@ from __future__ import annotations
 from .html import write_html_report
 from .reuse import GeneratorIdentity, reusable, up_to_date
 from .run import ToolSummary, run_report
-from .tool import AttemptRecord, Status, TokenTotals, ToolReport
+from .tool import CHECKED_BEFORE, AttemptRecord, Status, TokenTotals, ToolReport
 
 __all__ = [
+    "CHECKED_BEFORE",
     "AttemptRecord",
     "GeneratorIdentity",
     "Status",

@@ -18,6 +18,7 @@ from ..evidence.questions import Review
 # verified: every check passed; unverified: code that is safe and meets the signature, but some check failed;
 # stub: no usable code, an honest NotImplementedError; failed: the tool's pipeline itself ended in an error.
 Status = Literal["verified", "unverified", "stub", "failed"]
+CHECKED_BEFORE = "checked before"  # an attempt's kind when it is no model call: code an earlier run checked
 
 
 class AttemptRecord(BaseModel):
@@ -27,7 +28,9 @@ class AttemptRecord(BaseModel):
 
     number: int
     model: str
-    kind: str  # "initial" or "repair"; "tests" for the call for test cases from the spec's words
+    # "initial" or "repair"; "tests" for the call for test cases from the spec's words; CHECKED_BEFORE for code
+    # an earlier run's report held, checked again with no model call
+    kind: str
     strategy: str  # "prefill" (the model continued a fixed signature) or "free"
     temperature: float
     prompt_tokens: int = 0
@@ -48,6 +51,10 @@ class AttemptRecord(BaseModel):
     cost_usd: float | None = 0.0  # None when the model's price is unknown
     error: str = ""  # a model error that produced no reply
     same_as: int | None = None  # the attempt that already had this code: not checked again
+
+    @property
+    def called_model(self) -> bool:
+        return self.kind != CHECKED_BEFORE
 
 
 class TokenTotals(BaseModel):

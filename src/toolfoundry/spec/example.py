@@ -11,7 +11,7 @@ import base64
 import binascii
 import builtins
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -120,6 +120,11 @@ class Example(BaseModel):
         default=None,
         exclude_if=lambda value: value is None,
         description="what the working directory must hold after the call (null: the file must not exist)",
+    )
+    confirmed: Literal["review"] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="`review`: a person's answer to a question `toolfoundry review` asked (never held back)",
     )
     http: list[dict[str, Any]] | None = Field(
         default=None,
