@@ -113,7 +113,12 @@ class BatchRunner:
         self._changed(summary)
 
     def write_run_files(
-        self, specs: list[ToolSpec], targets: list[str], seconds: float, interrupted: bool
+        self,
+        specs: list[ToolSpec],
+        targets: list[str],
+        seconds: float,
+        interrupted: bool,
+        spec_files: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """The files beside the tools once the run ends: every target for the tools this run finished (a module
         left by an earlier run for a spec that failed now does not count), report.json and report.html."""
@@ -129,6 +134,7 @@ class BatchRunner:
             interrupted=interrupted,
             service=self.generator.snapshot(),
             prompt_version=identity.prompt_version,
+            spec_files=spec_files,
         )
         write_atomically(self.output / "report.json", json.dumps(run, indent=2) + "\n")
         write_html_report(self.output, run)

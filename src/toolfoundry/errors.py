@@ -15,7 +15,8 @@
     ├── TargetError               an output target is unknown, or cannot express a spec
     │   └── Inexpressible         a type has no form in the target's schema language (also a ValueError)
     ├── LibraryError              the tool library file cannot be used, or holds no such tool
-    └── ServeError                a folder of tools cannot be served as it is
+    ├── ServeError                a folder of tools cannot be served as it is
+    └── ReviewError               a person's answers cannot be taken: a bad answer, spec file or oracle
 
 Callers catch ToolfoundryError to report any of them; retry logic keys on the type, never on message text.
 A plain ModelError (no subclass) is a refusal that a retry would only repeat.
@@ -131,6 +132,11 @@ class LibraryError(ToolfoundryError):
 class ServeError(ToolfoundryError):
     """A folder cannot be served: no tools in it, a module without a literal TOOL_SPEC (nor a spec beside it),
     a permission naming a directory that does not exist."""
+
+
+class ReviewError(ToolfoundryError):
+    """A person's answers cannot be taken: an answer breaks the declared types, the spec file cannot be edited,
+    or the oracle failed. The tool and its spec file are left as they were."""
 
 
 # Key-shaped strings: OpenAI (sk-..., sk-proj-...), Anthropic (sk-ant-...), bearer tokens, generic api keys.

@@ -86,10 +86,12 @@ def test_allow_unapproved_is_named_and_warned(tmp_path: Path) -> None:
     )
 
 
-def test_review_without_approve_says_what_it_does_not_do_yet(tmp_path: Path) -> None:
+def test_approving_and_answering_questions_are_separate_reviews(tmp_path: Path) -> None:
     write_tool(tmp_path, ADD, "def add(a: int, b: int) -> int:\n    return a + b\n")
-    result = cli("review", tmp_path)
-    assert result.exit_code == 2 and "--approve" in result.output
+    result = cli("review", tmp_path, "--approve", "--oracle", "m:f")
+    assert result.exit_code == 2 and "review of their own" in result.output
+    result = cli("review", tmp_path)  # a folder made by hand: no run recorded which spec files to edit
+    assert result.exit_code == 2 and "give --specs" in result.output
 
 
 @pytest.mark.slow

@@ -41,15 +41,20 @@ def _spec_files(paths: list[Path]) -> list[Path]:
 
 def load_specs(paths: list[Path]) -> list[ToolSpec]:
     """Every spec in every file, or exit 2 listing every problem in every file."""
+    return [spec for spec, _ in load_specs_from(paths)]
+
+
+def load_specs_from(paths: list[Path]) -> list[tuple[ToolSpec, Path]]:
+    """Every spec in every file with the file it is in, or exit 2 listing every problem in every file."""
     parser = ToolSpecificationParser()
-    specs: list[ToolSpec] = []
+    specs: list[tuple[ToolSpec, Path]] = []
     errors: list[str] = []
     for path in _spec_files(paths):
         try:
-            specs += parser.parse_file(path)
+            specs += [(spec, path) for spec in parser.parse_file(path)]
         except SpecError as error:
             errors.append(str(error))
-    names = [spec.name for spec in specs]
+    names = [spec.name for spec, _ in specs]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
         errors.append(f"several specs are named {clashes}: their output files would overwrite each other")

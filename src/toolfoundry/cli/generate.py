@@ -22,7 +22,7 @@ from ..models.prices import load_price_overrides
 from ..output import TARGETS, check_targets
 from ..service import ProviderLimits, ResponseCache, ServiceSettings
 from ..settings import default_cache_path, provider_limits
-from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs, stderr, stdout
+from .common import EXIT_UNVERIFIED, EXIT_VERIFIED, example_runner, fail, load_specs_from, stderr, stdout
 from .evidence_options import (
     AgreeingOption,
     ProbeSeedOption,
@@ -101,7 +101,8 @@ def generate(
     ] = False,
 ) -> None:
     """Generate a checked tool module and report for every spec."""
-    tool_specs = load_specs(specs)
+    sourced = load_specs_from(specs)
+    tool_specs = [spec for spec, _ in sourced]
     for spec in tool_specs:
         if note := spec.undeclared_access:
             stderr.print(f"[yellow]note:[/] {note} (declare `permissions:` if it must)", highlight=False)
@@ -151,7 +152,8 @@ def generate(
     # The run is over: a Ctrl-C now would only cut the last reports short, so it is ignored while they are written.
     previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        run = runner.write_run_files(tool_specs, targets, time.monotonic() - started, interrupted)
+        spec_files = {spec.name: str(path.resolve()) for spec, path in sourced}
+        run = runner.write_run_files(tool_specs, targets, time.monotonic() - started, interrupted, spec_files)
     finally:
         signal.signal(signal.SIGINT, previous_handler)
     if as_json:

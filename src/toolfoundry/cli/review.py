@@ -1,47 +1,76 @@
-"""`toolfoundry review DIR --approve`: a person reads what a tool that can do harm would be served with (its
-code, its permissions, its evidence, the diff to the version last approved) and approves or refuses it. The
-decision is recorded beside the module (serve/approval.py); `serve` serves such a tool only once approved."""
+"""`toolfoundry review DIR`: a person answers what the checks cannot tell, or approves what may do harm.
+
+Without --approve: each tool's questions (or behaviour table) are put to the person (at the terminal, from
+`--answers FILE`, or from `--oracle module:function`); the answers become examples in the tool's spec file,
+marked `confirmed: review`; then the tool is chosen again among the candidates already checked (no model
+call when one fits) or generated again. With --approve: cli/approve.py.
+"""
 
 from __future__ import annotations
 
-import difflib
-import json
-import unicodedata
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.prompt import Confirm
-from rich.syntax import Syntax
 
-from ..errors import ServeError
-from .common import fail, stdout
+from ..errors import ConfigError, ReviewError, SpecError
+from ..evidence import EvidencePolicy
+from ..evidence.questions import MOST_QUESTIONS
+from ..generate import EarlierCandidate, LLMCodeGenerator
+from ..library import ToolLibrary, default_library_path
+from ..report import ToolReport
+from ..review.answers import Given, read_answers_file
+from ..review.oracle import Oracle, ask_oracle, load_oracle
+from ..review.rechoose import choose_again, how_chosen
+from ..review.session import UnderReview, earlier_candidates, new_examples, spec_files_of, under_review
+from ..review.spec_file import add_examples
+from ..service import ResponseCache, ServiceSettings
+from ..settings import default_cache_path
+from ..spec import ToolSpec, ToolSpecificationParser
+from .approve import approve_tools
+from .common import (
+    EXIT_BAD_INPUT,
+    EXIT_UNVERIFIED,
+    EXIT_VERIFIED,
+    example_runner,
+    fail,
+    load_specs_from,
+    stderr,
+    stdout,
+)
+from .questions import ask_person
 
 
-def _evidence(module: Path) -> str:
-    """The tool's verdict from its report beside it, in the report's own words."""
-    try:
-        report = json.loads(module.with_name(f"{module.stem}.report.json").read_text(encoding="utf-8"))
-        from ..report import ToolReport
-
-        return ToolReport.model_validate(report).evidence_line
-    except (OSError, ValueError):
-        return "no report beside the module: how it was checked is not known"
+def _say(text: str) -> None:
+    stdout.print(text, highlight=False, soft_wrap=True)
 
 
-def _visible(code: str) -> tuple[str, int]:
-    """The code with control and format characters (ESC, bidi overrides, zero-width) shown as escapes, so what a
-    person approves is what is there; and how many there were."""
-    hidden = 0
-    shown = []
-    for char in code:
-        if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}:
-            hidden += 1
-            shown.append(f"\\u{ord(char):04x}")
-        else:
-            shown.append(char)
-    return "".join(shown), hidden
+def _sources(folder: Path, specs: list[Path] | None) -> dict[str, tuple[ToolSpec, Path]]:
+    """Each tool's spec as its file reads now, and the file: `--specs`, else what the folder's run recorded."""
+    if specs:
+        return {spec.name: (spec, path) for spec, path in load_specs_from(specs)}
+    files = spec_files_of(folder)
+    if not files:
+        raise fail(f"{folder}: its report.json names no spec files (made by an older toolfoundry?): give --specs")
+    found: dict[str, tuple[ToolSpec, Path]] = {}
+    parser = ToolSpecificationParser()
+    for name, path in files.items():
+        try:
+            parsed = {spec.name: spec for spec in parser.parse_file(path)}
+        except SpecError as error:
+            raise fail(str(error)) from None
+        if name in parsed:
+            found[name] = (parsed[name], path)
+    return found
+
+
+def _answers_for(tool: UnderReview, given: dict[str, list[Given]] | None, oracle: Oracle | None) -> list[Given]:
+    if given is not None:
+        return given.get(tool.spec.name, [])
+    if oracle is not None:
+        return [ask_oracle(oracle, tool.spec, ask.input, ask.call) for ask in tool.asks]
+    return ask_person(tool)
 
 
 def review(
@@ -50,48 +79,110 @@ def review(
         bool, typer.Option("--approve", help="approve or refuse each tool that writes files or reaches the network")
     ] = False,
     tool: Annotated[list[str] | None, typer.Option("--tool", help="only this tool (repeatable)")] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="approve every tool shown without asking (scripts)")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="with --approve: approve every tool shown without asking")] = False,
+    answers: Annotated[
+        Path | None, typer.Option(help="YAML/JSON: tool -> [{input: ..., output: ... | raises: ... | any: true}]")
+    ] = None,
+    oracle: Annotated[
+        str | None, typer.Option(help="module:function (or file.py:function) whose results are the right answers")
+    ] = None,
+    specs: Annotated[
+        list[Path] | None, typer.Option("--specs", help="the spec files (default: those the folder's run recorded)")
+    ] = None,
+    questions: Annotated[int, typer.Option(min=1, help="questions asked per tool at most")] = MOST_QUESTIONS,
+    model: Annotated[str | None, typer.Option(help="model for a tool generated again [default: its report's]")] = None,
+    use_library: Annotated[
+        bool, typer.Option("--library/--no-library", help="add verified tools to the library")
+    ] = True,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse replies to identical requests")] = True,
 ) -> None:
-    """Review the tools in FOLDER before they are served."""
-    if not approve:
-        raise fail("review asks for --approve: questions about behaviour are not built yet (issue 25)")
-    from ..serve.approval import approval_of, needs_approval, record_decision
-    from ..serve.catalog import load_folder
-
+    """Answer what the checks cannot tell (the answers become examples in the spec files), or --approve."""
+    if approve:
+        if answers or oracle:
+            raise fail("--approve decides what may be served; answer questions in a review of their own")
+        approve_tools(folder, tool, yes)
+        return
+    if answers and oracle:
+        raise fail("give --answers or --oracle, not both")
     try:
-        tools = load_folder(folder, tool or None, writable_tools=True)  # read to be shown, not served
-    except ServeError as error:
+        given = read_answers_file(answers) if answers else None
+        answerer = load_oracle(oracle) if oracle else None
+    except ReviewError as error:
         raise fail(str(error)) from None
-    pending = 0
-    for served in tools:
-        name, harm = served.spec.name, needs_approval(served.spec)
-        if not harm:
-            stdout.print(f"{name}: pure computation or read-only: no approval needed", highlight=False, soft_wrap=True)
+    tools = under_review(folder, _sources(folder, specs), questions)
+    names = {item.spec.name for item in tools}
+    unknown = sorted({*(tool or []), *(given or {})} - names)
+    if unknown:
+        raise fail(f"{folder} holds no reviewable tool named {', '.join(unknown)} (its module, report and spec)")
+    tools = [item for item in tools if not tool or item.spec.name in tool]
+    changed, earlier, problems = _take_answers(tools, given, answerer)
+    if not changed:
+        raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_VERIFIED)
+    unverified = _choose_again(folder, changed, earlier, model, use_library, cache)
+    raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_UNVERIFIED if unverified else EXIT_VERIFIED)
+
+
+def _take_answers(
+    tools: list[UnderReview], given: dict[str, list[Given]] | None, answerer: Oracle | None
+) -> tuple[list[tuple[ToolSpec, ToolReport]], dict[str, list[EarlierCandidate]], list[str]]:
+    """Each tool's answers into its spec file; the specs that changed (with their reports), their earlier
+    candidates, and what could not be taken (that tool left as it was)."""
+    changed: list[tuple[ToolSpec, ToolReport]] = []
+    earlier: dict[str, list[EarlierCandidate]] = {}
+    problems: list[str] = []
+    for item in tools:
+        name = item.spec.name
+        if item.stale:
+            problems.append(f"{name}: {item.stale}")
+            stderr.print(f"[yellow]{escape(name)}: skipped:[/] {escape(item.stale)}", highlight=False, soft_wrap=True)
             continue
-        verdict = approval_of(served.path, served.code, served.spec)
-        if verdict.approved:
-            stdout.print(f"{name}: approved (this code and spec)", highlight=False, soft_wrap=True)
+        if not item.asks and not (given and given.get(name)):
+            _say(f"{escape(name)}: nothing to ask (no candidates disagree and no behaviour to confirm)")
             continue
-        pending += 1
-        evidence = _evidence(served.path)
-        code, hidden = _visible(served.code)
-        last, _ = _visible(verdict.last_approved_code or "")
-        stdout.rule(f"{name}: it {harm}")
-        if hidden:
-            warning = f"the code holds {hidden} invisible or control characters, shown as \\u escapes: read them"
-            stdout.print(f"[bold red]warning:[/] {warning}", highlight=False, soft_wrap=True)
-        stdout.print(f"why it needs you: {escape(verdict.reason)}", highlight=False, soft_wrap=True)
-        stdout.print(
-            f"permissions: {escape(served.spec.permissions.model_dump_json())}", highlight=False, soft_wrap=True
-        )
-        stdout.print(f"evidence: {escape(evidence)}", highlight=False, soft_wrap=True)
-        if verdict.last_approved_code is None:
-            stdout.print(Syntax(code, "python", line_numbers=True))
-        else:
-            diff = difflib.unified_diff(last.splitlines(), code.splitlines(), "approved", "now", lineterm="")
-            stdout.print(Syntax("\n".join(diff) or "(no change to the code: the spec changed)", "diff"))
-        decided = yes or Confirm.ask(f"Approve {name} to be served with these permissions?", default=False)
-        record_decision(served.path, served.code, served.spec, approve=decided, evidence=evidence)
-        stdout.print(f"{name}: {'approved' if decided else 'refused'}", highlight=False, soft_wrap=True)
-    if not pending:
-        stdout.print("nothing waits for approval", highlight=False, soft_wrap=True)
+        try:
+            examples = new_examples(item.spec, _answers_for(item, given, answerer), name)
+            if examples:
+                add_examples(item.spec_file, name, examples)
+        except ReviewError as error:
+            problems.append(str(error))
+            stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+            continue
+        if not examples:
+            _say(f"{escape(name)}: no answer adds an example; the tool is left as it is")
+            continue
+        spec = next(each for each in ToolSpecificationParser().parse_file(item.spec_file) if each.name == name)
+        changed.append((spec, item.report))
+        earlier[name] = earlier_candidates(item.report)
+        _say(f"{escape(name)}: {len(examples)} answer(s) added to {escape(str(item.spec_file))} (confirmed: review)")
+    return changed, earlier, problems
+
+
+def _choose_again(
+    folder: Path,
+    changed: list[tuple[ToolSpec, ToolReport]],
+    earlier: dict[str, list[EarlierCandidate]],
+    model: str | None,
+    use_library: bool,
+    cache: bool,
+) -> bool:
+    """The changed tools made again, per model and evidence options they were made with; whether any is not
+    verified."""
+    groups: dict[tuple[str, str], list[ToolSpec]] = {}
+    for spec, report in changed:
+        groups.setdefault((model or report.model, report.evidence.policy), []).append(spec)
+    unverified = False
+    for (model_name, policy), specs in groups.items():
+        try:
+            generator = LLMCodeGenerator.create(
+                model=model_name,
+                runner=example_runner(False),
+                evidence=EvidencePolicy.from_description(policy),
+                library=ToolLibrary(default_library_path()) if use_library else None,
+                service=ServiceSettings(cache=ResponseCache(default_cache_path()) if cache else None),
+            )
+        except ConfigError as error:
+            raise fail(f"the answers are in the spec files; the tools could not be made again: {error}") from None
+        for report in choose_again(generator, folder, specs, earlier):
+            unverified |= report.status != "verified"
+            _say(f"{escape(report.tool)}: {how_chosen(report)}: {escape(report.evidence_line)}")
+    return unverified

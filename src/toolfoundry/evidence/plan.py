@@ -35,6 +35,24 @@ class EvidencePolicy:
             f" min_agreeing={self.min_agreeing} spec_tests={self.spec_tests}"
         )
 
+    @classmethod
+    def from_description(cls, text: str) -> EvidencePolicy:
+        """The policy describe() wrote (a review checks a tool again under the options it was made with); the
+        defaults for what the text does not say."""
+        said = dict(part.split("=", 1) for part in text.split() if "=" in part)
+        policy = cls()
+        try:
+            return replace(
+                policy,
+                probes=int(said.get("probes", policy.probes)),
+                probe_seed=int(said.get("seed", policy.probe_seed)),
+                show_all_examples=said.get("show_all_examples", str(policy.show_all_examples)) == "True",
+                min_agreeing=int(said.get("min_agreeing", policy.min_agreeing)),
+                spec_tests=said.get("spec_tests", str(policy.spec_tests)) == "True",
+            )
+        except ValueError:
+            return policy
+
 
 @dataclass(frozen=True)
 class EvidencePlan:

@@ -1,0 +1,74 @@
+"""`--oracle module:function`: answers from a reference implementation, as a person would give them.
+
+What a user porting an old function wants (the old one answers every question), and what the benchmark uses
+as a simulated person. The oracle is the user's own code, named by them: it runs in this process (not in the
+sandbox), each call in a fresh empty working folder so a file tool's answers do not touch theirs. An exception
+of a class the spec declares is an answer (`raises ValueError`); any other is the oracle failing, and that
+tool is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import importlib.util
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import ReviewError
+from ..spec import ToolSpec
+from .answers import Given
+
+Oracle = Callable[..., Any]
+
+
+def load_oracle(target: str) -> Oracle:
+    """`package.module:function`, or `path/to/file.py:function`; ReviewError when it names nothing callable."""
+    module_name, _, function = target.rpartition(":")
+    if not module_name or not function:
+        raise ReviewError(f"--oracle {target!r}: give it as module:function or path/to/file.py:function")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            spec = importlib.util.spec_from_file_location(f"toolfoundry_oracle_{path.stem}", path)
+            if spec is None or spec.loader is None or not path.is_file():
+                raise ReviewError(f"--oracle {target!r}: {path} is no Python file")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            if "" not in sys.path:
+                sys.path.insert(0, "")  # a module beside where the command runs, as `python -m` finds it
+            module = importlib.import_module(module_name)
+    except ReviewError:
+        raise
+    except Exception as error:  # the user's module failing to import is their error, said plainly
+        raise ReviewError(f"--oracle {target!r}: importing it failed: {type(error).__name__}: {error}") from None
+    found = getattr(module, function, None)
+    if not callable(found):
+        raise ReviewError(f"--oracle {target!r}: {module_name} has no function {function!r}")
+    return found
+
+
+def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call: str) -> Given:
+    """The oracle's answer for one input; ReviewError when it raised what the spec does not declare."""
+    declared = set(spec.declared_exceptions)
+    with tempfile.TemporaryDirectory(prefix="toolfoundry-oracle-") as folder, contextlib.chdir(folder):
+        try:
+            value = oracle(**copy.deepcopy(call_input))  # an oracle that mutates its input changes no question
+        except Exception as error:
+            name = type(error).__name__
+            # Its own class, or the declared class it derives from (a JSONDecodeError is a declared ValueError).
+            matched = next((cls.__name__ for cls in type(error).__mro__ if cls.__name__ in declared), None)
+            if matched is not None:
+                return Given(input=call_input, raises=matched)
+            raise ReviewError(
+                f"the oracle raised {name}: {str(error)[:200]} on {call[:200]}, which {spec.name} does not declare; "
+                f"{spec.name} is left as it was"
+            ) from None
+    if isinstance(value, tuple):
+        value = list(value)  # a spec file holds lists; the checks compare a tuple to a list as JSON does
+    return Given(input=call_input, output=value)
