@@ -129,3 +129,25 @@ def test_approvals_do_not_count_where_a_tool_may_write_the_tools_folder(tmp_path
     write_tool(tmp_path, SAVER, SAVER_CODE)
     result = cli("serve", tmp_path, "--unsandboxed", "--unsafe-writable-tools")
     assert result.exit_code == 2 and "approvals do not count with --unsafe-writable-tools" in result.output
+
+
+def test_a_decision_is_kept_in_the_library_too_and_holds_wherever_that_code_goes(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    path = write_tool(first, SAVER, SAVER_CODE, approved=False)
+    assert review(first, "y\n").exit_code == 0  # recorded beside the module and in the (test's own) library
+    copied = second / path.name
+    copied.write_text(path.read_text())
+    assert not (second / "saver.approval.json").exists()
+    served = cli("serve", second, "--unsandboxed")  # stdio: ends at its empty input
+    assert "not serving saver" not in served.output, served.output
+
+    # Not kept in the library (--no-library): a copy elsewhere is unapproved; so is an edited copy.
+    third, fourth = tmp_path / "third", tmp_path / "fourth"
+    third.mkdir(), fourth.mkdir()
+    other = write_tool(third, {**SAVER, "description": "Save a note, elsewhere."}, SAVER_CODE, approved=False)
+    assert review(third, "y\n", "--no-library").exit_code == 0
+    (fourth / other.name).write_text(other.read_text())
+    assert "not serving saver" in cli("serve", fourth, "--unsandboxed").output
+    copied.write_text(copied.read_text().replace('"note.txt"', '"other.txt"'))
+    assert "(never approved)" in cli("serve", second, "--unsandboxed").output

@@ -15,6 +15,7 @@ from rich.prompt import Confirm
 from rich.syntax import Syntax
 
 from ..errors import ServeError
+from ..library import ToolLibrary
 from .common import fail, stdout
 
 
@@ -43,8 +44,9 @@ def visible(code: str) -> tuple[str, int]:
     return "".join(shown), hidden
 
 
-def approve_tools(folder: Path, tool: list[str] | None, yes: bool) -> None:
-    """Each tool of `folder` that writes files or reaches the network, shown and approved or refused."""
+def approve_tools(folder: Path, tool: list[str] | None, yes: bool, library: ToolLibrary | None) -> None:
+    """Each tool of `folder` that writes files or reaches the network, shown and approved or refused; each
+    decision recorded beside the module and in `library`."""
     from ..serve.approval import approval_of, needs_approval, record_decision
     from ..serve.catalog import load_folder
 
@@ -58,7 +60,7 @@ def approve_tools(folder: Path, tool: list[str] | None, yes: bool) -> None:
         if not harm:
             stdout.print(f"{name}: pure computation or read-only: no approval needed", highlight=False, soft_wrap=True)
             continue
-        verdict = approval_of(served.path, served.code, served.spec)
+        verdict = approval_of(served.path, served.code, served.spec, library)
         if verdict.approved:
             stdout.print(f"{name}: approved (this code and spec)", highlight=False, soft_wrap=True)
             continue
@@ -81,7 +83,7 @@ def approve_tools(folder: Path, tool: list[str] | None, yes: bool) -> None:
             diff = difflib.unified_diff(last.splitlines(), code.splitlines(), "approved", "now", lineterm="")
             stdout.print(Syntax("\n".join(diff) or "(no change to the code: the spec changed)", "diff"))
         decided = yes or Confirm.ask(f"Approve {name} to be served with these permissions?", default=False)
-        record_decision(served.path, served.code, served.spec, approve=decided, evidence=evidence)
+        record_decision(served.path, served.code, served.spec, decided, evidence, library)
         stdout.print(f"{name}: {'approved' if decided else 'refused'}", highlight=False, soft_wrap=True)
     if not pending:
         stdout.print("nothing waits for approval", highlight=False, soft_wrap=True)

@@ -92,7 +92,7 @@ def review(
     questions: Annotated[int, typer.Option(min=1, help="questions asked per tool at most")] = MOST_QUESTIONS,
     model: Annotated[str | None, typer.Option(help="model for a tool generated again [default: its report's]")] = None,
     use_library: Annotated[
-        bool, typer.Option("--library/--no-library", help="add verified tools to the library")
+        bool, typer.Option("--library/--no-library", help="add verified tools, and decisions, to the library")
     ] = True,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse replies to identical requests")] = True,
 ) -> None:
@@ -100,7 +100,7 @@ def review(
     if approve:
         if answers or oracle:
             raise fail("--approve decides what may be served; answer questions in a review of their own")
-        approve_tools(folder, tool, yes)
+        approve_tools(folder, tool, yes, ToolLibrary(default_library_path()) if use_library else None)
         return
     if answers and oracle:
         raise fail("give --answers or --oracle, not both")

@@ -121,12 +121,16 @@ def serve(
 def _approved(folder: Path, tools: list[Any], allow_unapproved: bool, void: bool) -> list[Any]:
     """The tools a person approved, and those that need no approval; a line for each one left out. With `void`
     (--unsafe-writable-tools) no record counts: a tool that may write the folder could have written its own."""
+    from ..library import ToolLibrary, default_library_path
     from ..serve.approval import approval_of, needs_approval
+
+    # A decision kept in the library holds here too; a library that is not there is not made by serving.
+    library = ToolLibrary(default_library_path()) if default_library_path().is_file() else None
 
     kept = []
     for served in tools:
         harm = needs_approval(served.spec)
-        verdict = approval_of(served.path, served.code, served.spec) if harm else None
+        verdict = approval_of(served.path, served.code, served.spec, library) if harm else None
         if verdict is not None and void:
             verdict = replace(verdict, approved=False, reason="approvals do not count with --unsafe-writable-tools")
         if verdict is None or verdict.approved:

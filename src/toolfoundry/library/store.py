@@ -22,10 +22,18 @@ from ..errors import LibraryError
 from ..spec import ToolSpec
 from .verified import VerifiedTool
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# A person's decisions on serving a tool that can do harm (serve/approval.py), by the hashes of its code and
+# spec: kept here as well as beside the module, so a decision outlives the folder it was made in.
+_APPROVALS = (
+    "CREATE TABLE IF NOT EXISTS approvals (id INTEGER PRIMARY KEY AUTOINCREMENT, tool TEXT NOT NULL, "
+    "code_sha256 TEXT NOT NULL, spec_hash TEXT NOT NULL, decision TEXT NOT NULL, by TEXT NOT NULL, "
+    "at TEXT NOT NULL, evidence TEXT NOT NULL)"
+)
 # Each step takes a library from the version before it to its own. Never edit a step once released.
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE tools ADD COLUMN prompt_version TEXT NOT NULL DEFAULT ''"],
+    3: [_APPROVALS],
 }
 _CREATE = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -34,6 +42,7 @@ _CREATE = [
     "report TEXT NOT NULL, model TEXT NOT NULL, toolfoundry_version TEXT NOT NULL, created REAL NOT NULL, "
     "prompt_version TEXT NOT NULL DEFAULT '', UNIQUE (name, version))",
     "CREATE INDEX IF NOT EXISTS tools_by_hash ON tools (spec_hash)",
+    _APPROVALS,
 ]
 
 
@@ -180,3 +189,28 @@ class ToolLibrary:
         if not removed:
             raise LibraryError(f"the library has no tool {name}" + (f" version {version}" if version else ""))
         return removed
+
+    def record_decision(
+        self, tool: str, code_sha256: str, spec_hash: str, decision: str, by: str, at: str, evidence: str
+    ) -> None:
+        """A person's decision on serving this code and spec (`approved` or `refused`)."""
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO approvals (tool, code_sha256, spec_hash, decision, by, at, evidence) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (tool, code_sha256, spec_hash, decision, by, at, evidence),
+            )
+
+    def decision(self, code_sha256: str, spec_hash: str) -> tuple[str, str] | None:
+        """The latest decision on exactly this code and spec, and who made it; None when there is none."""
+        connection = sqlite3.connect(self.path, timeout=60)
+        try:
+            found = connection.execute(
+                "SELECT decision, by FROM approvals WHERE code_sha256 = ? AND spec_hash = ? ORDER BY id DESC LIMIT 1",
+                (code_sha256, spec_hash),
+            ).fetchone()
+        except sqlite3.DatabaseError as error:
+            raise LibraryError(f"library {self.path} cannot be used: {error}") from None
+        finally:
+            connection.close()
+        return (str(found[0]), str(found[1])) if found else None

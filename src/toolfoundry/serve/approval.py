@@ -1,10 +1,11 @@
 """A person's approval, before a tool that can do harm is served.
 
 A tool whose spec lets it write files or reach the network is served only when someone approved that exact
-code and spec: a record keyed on both hashes, kept beside the module as `<name>.approval.json` (written by
-`toolfoundry review --approve`). Any change to the module (a regenerated tool, an edit, a widened TOOL_SPEC)
-changes a hash, so it needs approval again; the record keeps the last approved code for the diff a person
-reads next time. Pure-computation and read-only tools need none.
+code and spec: a record keyed on both hashes, kept beside the module as `<name>.approval.json` and in the
+tool library (written by `toolfoundry review --approve`), so a decision holds wherever that code and spec
+go. Any change to the module (a regenerated tool, an edit, a widened TOOL_SPEC) changes a hash, so it needs
+approval again; the record keeps the last approved code for the diff a person reads next time.
+Pure-computation and read-only tools need none.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..library import ToolLibrary
 from ..output.files import write_atomically
 from ..spec import ToolSpec
 
@@ -59,8 +61,9 @@ def _decisions(module: Path) -> list[dict[str, Any]]:
     return [entry for entry in decisions if isinstance(entry, dict)] if isinstance(decisions, list) else []
 
 
-def approval_of(module: Path, code: str, spec: ToolSpec) -> Approval:
-    """Whether this code and spec were approved, by the latest decision on exactly them."""
+def approval_of(module: Path, code: str, spec: ToolSpec, library: ToolLibrary | None = None) -> Approval:
+    """Whether this code and spec were approved, by the latest decision on exactly them: the record beside the
+    module, else the library's."""
     decisions = _decisions(module)
     approved = [entry for entry in decisions if entry.get("decision") == "approved"]
     last_code = approved[-1].get("code") if approved else None
@@ -71,13 +74,22 @@ def approval_of(module: Path, code: str, spec: ToolSpec) -> Approval:
         return Approval(True, "", last_code)
     if on_these:
         return Approval(False, f"refused by {on_these[-1].get('by', 'someone')} in review", last_code)
+    kept = library.decision(*key) if library is not None else None
+    if kept is not None:
+        decision, by = kept
+        if decision == "approved":
+            return Approval(True, "", last_code)
+        return Approval(False, f"refused by {by} in review (the library's record)", last_code)
     if approved:
         return Approval(False, "its code or spec changed since it was approved", last_code)
     return Approval(False, "never approved", None)
 
 
-def record_decision(module: Path, code: str, spec: ToolSpec, approve: bool, evidence: str = "") -> None:
-    """Add a person's decision on this code and spec to the record beside the module (replaced atomically)."""
+def record_decision(
+    module: Path, code: str, spec: ToolSpec, approve: bool, evidence: str = "", library: ToolLibrary | None = None
+) -> None:
+    """Add a person's decision on this code and spec to the record beside the module (replaced atomically),
+    and to the library's."""
     entry = {
         "decision": "approved" if approve else "refused",
         "code_sha256": code_hash(code),
@@ -91,3 +103,6 @@ def record_decision(module: Path, code: str, spec: ToolSpec, approve: bool, evid
     decisions = [*_decisions(module), entry][-MAX_DECISIONS:]
     record = {"tool": spec.name, "decisions": decisions}
     write_atomically(record_path(module), json.dumps(record, indent=2) + "\n")
+    if library is not None:
+        fields = ("decision", "code_sha256", "spec_hash", "by", "at", "evidence")
+        library.record_decision(spec.name, **{name: entry[name] for name in fields})
