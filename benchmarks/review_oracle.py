@@ -57,16 +57,21 @@ async def answered(
 ) -> dict[str, Any]:
     """The tool after the oracle answered at most `most` of its asks: what was asked, and what it cost."""
     asks = asks_of(first.report, most)
-    kind = asks[0].kind if asks else ""
+    said: dict[str, Any] = {"asked": len(asks), "kind": asks[0].kind if asks else "", "added": 0, "tool": None}
     try:
         given = [ask_oracle(oracle, spec, ask.input, ask.call) for ask in asks]
         examples = new_examples(spec, given, spec.name)
     except ReviewError as error:
-        return {"asked": len(asks), "kind": kind, "added": 0, "problem": str(error)[:300], "tool": None}
+        return said | {"problem": str(error)[:300]}
+    # What was asked, what the kept candidate gave, and what the oracle said: where the answers helped.
+    said["answers"] = [
+        {"call": ask.call, "kept": ask.answers[0], "oracle": repr(each.output) if each.raises is None else each.raises}
+        for ask, each in zip(asks, given, strict=True)
+    ]
     if not examples:
-        return {"asked": len(asks), "kind": kind, "added": 0, "tool": None}
+        return said
     tool = await generator.generate_code(with_examples(spec, examples), earlier=earlier_candidates(first.report))
-    return {"asked": len(asks), "kind": kind, "added": len(examples), "tool": tool}
+    return said | {"added": len(examples), "tool": tool}
 
 
 async def run(model: str, names: list[str] | None) -> dict[str, Any]:

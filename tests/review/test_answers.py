@@ -140,6 +140,7 @@ def test_an_oracle_answers_raises_what_the_spec_declares_and_fails_plainly_other
         "    if title == '!!':\n        raise ValueError('symbols only')\n"
         "    if title == 'json':\n        json.loads('{')\n"  # a JSONDecodeError is a ValueError
         "    if title == 'boom':\n        raise KeyError(title)\n"
+        "    if title == 'refused':\n        raise TypeError('not a title')\n"
         "    open('scratch.txt', 'w').write(title)\n"  # in a folder of its own, not the caller's
         "    return '-'.join(title.lower().split())\n"
     )
@@ -147,6 +148,7 @@ def test_an_oracle_answers_raises_what_the_spec_declares_and_fails_plainly_other
     assert ask_oracle(oracle, spec, {"title": "A  b"}, "make_slug('A  b')").output == "a-b"
     assert ask_oracle(oracle, spec, {"title": "!!"}, "c").raises == "ValueError"
     assert ask_oracle(oracle, spec, {"title": "json"}, "c").raises == "ValueError"
+    assert ask_oracle(oracle, spec, {"title": "refused"}, "c").raises == "TypeError"  # a refusal, though undeclared
     with pytest.raises(ReviewError, match=r"raised KeyError: 'boom' on make_slug\('boom'\).*left as it was"):
         ask_oracle(oracle, spec, {"title": "boom"}, "make_slug('boom')")
     assert not (tmp_path / "scratch.txt").exists() and not Path("scratch.txt").exists()

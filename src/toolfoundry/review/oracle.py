@@ -3,8 +3,9 @@
 What a user porting an old function wants (the old one answers every question), and what the benchmark uses
 as a simulated person. The oracle is the user's own code, named by them: it runs in this process (not in the
 sandbox), each call in a fresh empty working folder so a file tool's answers do not touch theirs. An exception
-of a class the spec declares is an answer (`raises ValueError`); any other is the oracle failing, and that
-tool is left as it was.
+of a class the spec declares, or a ValueError or TypeError (what a function raises on purpose to refuse an
+input: `top_n(n=-1)`), is an answer (`raises ValueError`, which the example then declares); any other is the
+oracle failing (a KeyError, an AttributeError: a crash, not a decision), and that tool is left as it was.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..spec import ToolSpec
 from .answers import Given
 
 Oracle = Callable[..., Any]
+REFUSALS = {"ValueError", "TypeError"}  # raised on purpose to refuse an input, declared or not
 
 
 def load_oracle(target: str) -> Oracle:
@@ -55,7 +57,7 @@ def load_oracle(target: str) -> Oracle:
 
 def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call: str) -> Given:
     """The oracle's answer for one input; ReviewError when it raised what the spec does not declare."""
-    declared = set(spec.declared_exceptions)
+    declared = set(spec.declared_exceptions) | REFUSALS
     with tempfile.TemporaryDirectory(prefix="toolfoundry-oracle-") as folder, contextlib.chdir(folder):
         try:
             value = oracle(**copy.deepcopy(call_input))  # an oracle that mutates its input changes no question
@@ -66,8 +68,8 @@ def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call:
             if matched is not None:
                 return Given(input=call_input, raises=matched)
             raise ReviewError(
-                f"the oracle raised {name}: {str(error)[:200]} on {call[:200]}, which {spec.name} does not declare; "
-                f"{spec.name} is left as it was"
+                f"the oracle raised {name}: {str(error)[:200]} on {call[:200]}, which {spec.name} does not declare "
+                f"(declare it in `raises:` if it is the answer); {spec.name} is left as it was"
             ) from None
     if isinstance(value, tuple):
         value = list(value)  # a spec file holds lists; the checks compare a tuple to a list as JSON does
