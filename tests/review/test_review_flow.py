@@ -91,7 +91,8 @@ def test_an_oracles_answers_rechoose_among_the_candidates_checked_without_a_mode
     assert "confirmed by review" in (out / "make_slug.py").read_text()  # the module's docstring says so too
     run = json.loads((out / "report.json").read_text())
     assert run["summary"]["verified"] == 1 and run["spec_files"] == {"make_slug": str(spec.resolve())}
-    assert "make_slug" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "2 behaviours confirmed by review" in page and page.count("(confirmed by review:") == 2
 
 
 @requires_sandbox

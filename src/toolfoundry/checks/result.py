@@ -110,7 +110,7 @@ class ValidationResult(BaseModel):
             shown_passed=sum(outcome.passed for outcome in shown),
             held_back=list(self.held_back),
             held_back_passed=sum(outcome.passed for outcome in outcomes if outcome.index in self.held_back),
-            confirmed=len(self.confirmed),
+            confirmed=list(self.confirmed),
             confirmed_passed=sum(outcome.passed for outcome in outcomes if outcome.index in self.confirmed),
             show_all_examples=self.show_all_examples,
             examples_ran=self.behaviour.ran,

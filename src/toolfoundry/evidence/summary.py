@@ -30,7 +30,7 @@ class Evidence(BaseModel):
     shown_passed: int = 0
     held_back: list[int] = Field(default_factory=list)  # example indexes the model never saw
     held_back_passed: int = 0
-    confirmed: int = 0  # a person's answers (`confirmed: review`): counted apart from the spec's own
+    confirmed: list[int] = Field(default_factory=list)  # indexes of a person's answers (`confirmed: review`)
     confirmed_passed: int = 0
     show_all_examples: bool = False  # the option that shows every example was used: nothing held back
     examples_ran: bool = False
@@ -60,9 +60,9 @@ class Evidence(BaseModel):
             text = f"{sum(test.passed for test in counted)}/{len(counted)} spec-derived tests"
             parts.append(text + (f" ({suspect} suspect)" if suspect else ""))
         if self.confirmed:  # the only words that say a person looked: "reviewed" is never said otherwise
-            passed = self.confirmed_passed
-            count = f"{passed}" if passed == self.confirmed else f"{passed}/{self.confirmed}"
-            parts.append(f"{count} behaviour{'s' if self.confirmed != 1 else ''} confirmed by review")
+            passed, confirmed = self.confirmed_passed, len(self.confirmed)
+            count = f"{passed}" if passed == confirmed else f"{passed}/{confirmed}"
+            parts.append(f"{count} behaviour{'s' if confirmed != 1 else ''} confirmed by review")
         if self.agreement:
             parts.append(self.agreement)
         return f"{status}: {', '.join(parts)}"
