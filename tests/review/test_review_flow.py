@@ -110,7 +110,10 @@ def test_answers_never_round_a_lone_candidate_up_to_the_agreement_asked_for(tmp_
 def test_confirming_the_behaviour_table_keeps_the_tool_with_no_model_call(tmp_path: Path) -> None:
     _, out = generated(tmp_path, [RIGHT], "--rounds", "1", "--samples", "1")
     assert not report_of(out).review.questions and report_of(out).review.behaviours
-    result = cli("review", out, "--oracle", f"{tmp_path / 'oracle.py'}:make_slug", "--questions", "3", "--no-library")
+    report_file = out / "make_slug.report.json"  # one tool's report names the tool and its folder
+    result = cli(
+        "review", report_file, "--oracle", f"{tmp_path / 'oracle.py'}:make_slug", "--questions", "3", "--no-library"
+    )
     assert result.exit_code == 0 and "no model call" in result.output, result.output
     report = report_of(out)
     assert report.status == "verified" and report.tokens.total == 0

@@ -74,7 +74,9 @@ def _answers_for(tool: UnderReview, given: dict[str, list[Given]] | None, oracle
 
 
 def review(
-    folder: Annotated[Path, typer.Argument(help="folder of generated tools (what `generate -o` wrote)")],
+    folder: Annotated[
+        Path, typer.Argument(help="folder of generated tools (what `generate -o` wrote), or one NAME.report.json")
+    ],
     approve: Annotated[
         bool, typer.Option("--approve", help="approve or refuse each tool that writes files or reaches the network")
     ] = False,
@@ -97,6 +99,8 @@ def review(
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="reuse replies to identical requests")] = True,
 ) -> None:
     """Answer what the checks cannot tell (the answers become examples in the spec files), or --approve."""
+    if folder.is_file() and folder.name.endswith(".report.json"):  # one tool: its folder, only it
+        folder, tool = folder.parent, [*(tool or []), folder.name.removesuffix(".report.json")]
     if approve:
         if answers or oracle:
             raise fail("--approve decides what may be served; answer questions in a review of their own")
