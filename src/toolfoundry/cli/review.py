@@ -92,7 +92,9 @@ def review(
         list[Path] | None, typer.Option("--specs", help="the spec files (default: those the folder's run recorded)")
     ] = None,
     questions: Annotated[int, typer.Option(min=1, help="questions asked per tool at most")] = MOST_QUESTIONS,
-    model: Annotated[str | None, typer.Option(help="model for a tool generated again [default: its report's]")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="model for a tool generated again (default: the one its report names)")
+    ] = None,
     use_library: Annotated[
         bool, typer.Option("--library/--no-library", help="add verified tools, and decisions, to the library")
     ] = True,
