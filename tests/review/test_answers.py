@@ -12,7 +12,7 @@ import pytest
 from toolfoundry.errors import ReviewError
 from toolfoundry.evidence import EvidencePolicy
 from toolfoundry.evidence.holdout import held_back_indexes
-from toolfoundry.review.answers import Given, as_example, candidate_value, read_answers_file, read_typed
+from toolfoundry.review.answers import Given, as_example, candidate_answer, read_answers_file, read_typed
 from toolfoundry.review.oracle import ask_oracle, load_oracle
 from toolfoundry.review.spec_file import add_examples
 from toolfoundry.spec import Example, ToolSpecificationParser
@@ -114,9 +114,11 @@ def test_what_a_person_types_is_read_as_a_literal_never_evaluated(tmp_path: Path
     assert read_typed("raises ValueError", count, {}).raises == "ValueError"
     with pytest.raises(ReviewError, match="no Python literal"):
         read_typed("__import__('os').system('true')", count, {})
-    assert candidate_value("'a--b'") == (True, "a--b")
-    assert candidate_value("'cut sho") == (False, None)
-    assert candidate_value("raises ValueError") == (True, "raises ValueError")
+    assert candidate_answer("'a--b'", {}) == Given(input={}, output="a--b")
+    assert candidate_answer("'cut sho", {}) is None
+    assert candidate_answer("raises ValueError", {}) == Given(input={}, raises="ValueError")
+    assert candidate_answer("'raises ValueError'", {}) == Given(input={}, output="raises ValueError")  # a string
+    assert candidate_answer("9" * 200, {}) is None  # a report keeps 200 characters: it may be cut short
 
 
 def test_an_answers_file_names_the_entry_that_is_not_one(tmp_path: Path) -> None:
@@ -182,3 +184,112 @@ def test_a_review_checks_again_under_the_options_the_tool_was_made_with() -> Non
     assert EvidencePolicy.from_description(policy.describe()) == policy
     assert EvidencePolicy.from_description("") == EvidencePolicy()
     assert EvidencePolicy.from_description("probes=lots") == EvidencePolicy()
+
+
+def test_values_are_kept_as_a_spec_file_holds_them_or_refused(tmp_path: Path) -> None:
+    pair = ToolSpecificationParser().parse(
+        {
+            **COUNT_SPEC,
+            "name": "pair",
+            "output_type": "tuple[int, int]",
+            "examples": [{"input": {"text": "a"}, "output": [1, 1]}],
+        }
+    )
+    assert as_example(pair, Given(input={"text": "ab"}, output=(1, 2)), "here").output == [1, 2]
+    anything = ToolSpecificationParser().parse({**COUNT_SPEC, "output_type": "Any"})
+    assert as_example(anything, Given(input={"text": "a"}, output={2, 1}), "here").output == [1, 2]
+    assert as_example(anything, Given(input={"text": "a"}, output=((1, 2), 3)), "here").output == [[1, 2], 3]
+    for value in (b"raw", 1j, float("nan"), object()):
+        with pytest.raises(ReviewError, match="cannot be kept in a spec file"):
+            as_example(anything, Given(input={"text": "a"}, output=value), "here")
+
+
+def test_an_answer_takes_the_folder_and_exchanges_its_question_was_asked_in() -> None:
+    spec = ToolSpecificationParser().parse(
+        {
+            "name": "first_line",
+            "description": "The first line of a file.",
+            "input_params": [{"name": "path", "type": "str"}],
+            "output_type": "str",
+            "permissions": {"filesystem": "read"},
+            "examples": [{"input": {"path": "a.txt"}, "files": {"a.txt": "one\ntwo\n"}, "output": "one"}],
+        }
+    )
+    example = as_example(spec, Given(input={"path": "b.txt"}, raises="FileNotFoundError", example=0), "here")
+    assert example.files == {"a.txt": "one\ntwo\n"} and example.raises == "FileNotFoundError"
+    assert as_example(spec, Given(input={"path": "b.txt"}, raises="FileNotFoundError"), "here").files == {}
+
+
+LAYOUTS = {
+    "top-level list, four spaces": "-   name: one\n    description: One.\n    input_params:\n"
+    "    -   {name: x, type: int}\n    output_type: int\n    examples:\n    -   {input: {x: 1}, output: 1}\n"
+    "-   name: two\n    description: Two.\n    input_params: []\n    output_type: int\n    examples:\n"
+    "    -   {input: {}, output: 2}\n",
+    "CRLF line endings": SPEC_TEXT.replace("\n", "\r\n"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_the_files_own_layout_is_kept(tmp_path: Path, layout: str) -> None:
+    text = LAYOUTS[layout]
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(text.encode())
+    spec = ToolSpecificationParser().parse_file(path)[0]
+    param = spec.input_params[0].name if spec.input_params else None
+    value = "yes" if spec.output_type == "str" else 7  # `yes` is a boolean to a YAML 1.1 reader
+    add_examples(
+        path,
+        spec.name,
+        [as_example(spec, Given(input={param: 2} if param == "x" else {"title": "a"}, output=value), "here")],
+    )
+    written = path.read_bytes().decode()
+    old_lines = text.splitlines()
+    new_lines = written.splitlines()
+    assert all(line in new_lines for line in old_lines), written
+    assert ("\r\n" in written) == ("\r\n" in text)
+    reread = ToolSpecificationParser().parse_file(path)
+    assert reread[0].examples[-1].output == value and all(other.examples for other in reread)
+
+
+def test_openai_specs_take_answers_where_their_examples_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "openai.json"
+    nested = {
+        "type": "function",
+        "function": {
+            "name": "count",
+            "description": "How many words.",
+            "parameters": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+            "examples": [{"input": {"text": "a b"}, "output": 2}],
+        },
+        "output_type": "int",
+    }
+    path.write_text(json.dumps(nested))
+    spec = ToolSpecificationParser().parse_file(path)[0]
+    add_examples(path, "count", [as_example(spec, Given(input={"text": ""}, output=0), "here")])
+    assert [example.output for example in ToolSpecificationParser().parse_file(path)[0].examples] == [2, 0]
+
+
+def test_an_examples_list_other_specs_share_by_anchor_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "- name: a\n  description: A.\n  input_params: []\n  output_type: int\n"
+        "  examples: &shared\n    - {input: {}, output: 1}\n"
+        "- name: b\n  description: B.\n  input_params: []\n  output_type: int\n  examples: *shared\n"
+    )
+    before = path.read_text()
+    spec = ToolSpecificationParser().parse_file(path)[0]
+    with pytest.raises(ReviewError, match=r"anchor|did not read back"):
+        add_examples(path, "a", [as_example(spec, Given(input={}, output=1), "here")])
+    assert path.read_text() == before
+
+
+def test_an_oracle_that_does_not_take_the_parameters_is_no_oracle(tmp_path: Path) -> None:
+    _, spec = slug_spec(tmp_path)
+    (tmp_path / "other.py").write_text(
+        "from __future__ import annotations\nfrom dataclasses import dataclass\n\n@dataclass\nclass Seen:\n"
+        "    text: str\n\ndef slug(text):\n    return Seen(text).text.lower()\n"
+    )
+    oracle = load_oracle(f"{tmp_path / 'other.py'}:slug")  # a dataclass in the file loads
+    with pytest.raises(ReviewError, match="does not take make_slug's parameters"):
+        ask_oracle(oracle, spec, {"title": "a"}, "make_slug('a')")
+    assert "" not in __import__("sys").path or Path.cwd() != tmp_path

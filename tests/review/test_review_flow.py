@@ -18,6 +18,9 @@ from typer.testing import CliRunner
 from tests.helpers import cli, requires_sandbox, scripted_model
 from toolfoundry.cli import app
 from toolfoundry.report import ToolReport
+from toolfoundry.review.answers import Given, as_example
+from toolfoundry.review.spec_file import add_examples
+from toolfoundry.spec import ToolSpecificationParser
 
 SPEC_TEXT = """\
 # A slug tool, as a person keeps it.
@@ -215,3 +218,18 @@ def test_a_folder_from_before_spec_files_were_recorded_asks_for_them(tmp_path: P
     result = cli("review", out, "--answers", answers, "--specs", spec, "--no-library", "--no-cache")
     assert result.exit_code in {0, 1} and "1 answer(s) added" in result.output, result.output
     assert pytest.approx(1) == spec.read_text().count("confirmed: review")
+
+
+@requires_sandbox
+def test_answers_written_before_a_review_stopped_are_taken_up_by_the_next(tmp_path: Path) -> None:
+    spec, out = generated(tmp_path, [RIGHT], "--rounds", "1", "--samples", "1")
+    parsed = ToolSpecificationParser().parse_file(spec)[0]
+    # As a review stopped after it wrote the spec file and before the tool was chosen again leaves it.
+    add_examples(spec, "make_slug", [as_example(parsed, Given(input={"title": "a  b"}, output="a-b"), "here")])
+    nothing = tmp_path / "nothing.yaml"
+    nothing.write_text("{}\n")
+    result = cli("review", out, "--answers", nothing, "--no-library")
+    assert result.exit_code == 0 and "from an earlier review" in result.output, result.output
+    report = report_of(out)
+    assert report.status == "verified" and "1 behaviour confirmed by review" in report.evidence_line
+    assert report.spec_hash == ToolSpecificationParser().parse_file(spec)[0].spec_hash()

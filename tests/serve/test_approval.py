@@ -17,6 +17,9 @@ from typer.testing import CliRunner
 from tests.helpers import cli
 from tests.serve.tools import write_tool
 from toolfoundry.cli import app
+from toolfoundry.library import ToolLibrary, default_library_path
+from toolfoundry.serve.approval import record_decision
+from toolfoundry.spec import ToolSpecificationParser
 
 SAVER = {
     "name": "saver",
@@ -151,3 +154,40 @@ def test_a_decision_is_kept_in_the_library_too_and_holds_wherever_that_code_goes
     assert "not serving saver" in cli("serve", fourth, "--unsandboxed").output
     copied.write_text(copied.read_text().replace('"note.txt"', '"other.txt"'))
     assert "(never approved)" in cli("serve", second, "--unsandboxed").output
+
+
+def test_the_latest_decision_wins_wherever_it_was_made(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    path = write_tool(first, SAVER, SAVER_CODE, approved=False)
+    assert review(first, "y\n").exit_code == 0
+    copy = second / path.name
+    copy.write_text(path.read_text())
+    assert "saver: approved (this code and spec)" in review(second, "").output  # the library's approval holds
+    spec = ToolSpecificationParser().parse(SAVER)
+    code = copy.read_text()
+    record_decision(copy, code, spec, approve=False, library=ToolLibrary(default_library_path()))  # later
+    served = cli("serve", first, "--unsandboxed")
+    assert "refused by" in served.output and "(the library's record)" in served.output, served.output
+
+
+def test_a_library_that_cannot_be_used_approves_nothing_and_ends_nothing(tmp_path: Path, monkeypatch) -> None:
+    library = tmp_path / "broken.sqlite3"
+    library.write_bytes(b"not a database at all" * 100)
+    monkeypatch.setenv("TOOLFOUNDRY_LIBRARY", str(library))
+    (tmp_path / "tools").mkdir()
+    write_tool(tmp_path / "tools", SAVER, SAVER_CODE)  # approved beside the module
+    served = cli("serve", tmp_path / "tools", "--unsandboxed")  # stdio: ends at its empty input
+    assert "its approvals do not count" in served.output and "not serving saver" not in served.output
+    assert "Traceback" not in served.output
+
+
+def test_no_tool_may_write_where_the_library_keeps_approvals(tmp_path: Path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    monkeypatch.setenv("TOOLFOUNDRY_LIBRARY", str(home / "data" / "library.sqlite3"))
+    writer = {**SAVER, "permissions": {"filesystem": "write", "paths": [str(home)]}}
+    (tmp_path / "tools").mkdir()
+    write_tool(tmp_path / "tools", writer, SAVER_CODE)
+    served = cli("serve", tmp_path / "tools", "--unsandboxed")
+    assert served.exit_code == 2 and "the tool library's folder" in served.output, served.output

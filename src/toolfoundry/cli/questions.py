@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.prompt import Prompt
 
 from ..errors import ReviewError
-from ..review.answers import Given, candidate_value, read_typed
+from ..review.answers import Given, candidate_answer, read_typed
 from ..review.session import Ask, UnderReview
 from .approve import visible
 from .common import stdout
@@ -31,7 +31,7 @@ def _typed(tool: UnderReview, ask: Ask) -> Given:
     while True:
         text = Prompt.ask(f"  the right answer ({TYPE_HINT})", console=stdout)
         try:
-            given = read_typed(text, tool.spec, ask.input)
+            given = read_typed(text, tool.spec, ask.input, ask.example)
         except ReviewError as error:
             _say(f"  [red]{escape(str(error))}[/]")
             continue
@@ -40,13 +40,10 @@ def _typed(tool: UnderReview, ask: Ask) -> Given:
 
 
 def _picked(ask: Ask, index: int) -> Given | None:
-    whole, value = candidate_value(ask.answers[index])
-    if not whole:
-        _say("  [yellow]that answer was cut short or is no literal in the report: type it instead[/]")
-        return None
-    if isinstance(value, str) and value.startswith("raises "):
-        return Given(input=ask.input, raises=value.removeprefix("raises ").strip())
-    return Given(input=ask.input, output=value)
+    given = candidate_answer(ask.answers[index], ask.input, ask.example)
+    if given is None:
+        _say("  [yellow]that answer may be cut short, or is no literal, in the report: type it instead[/]")
+    return given
 
 
 def _question(tool: UnderReview, ask: Ask) -> Given | None:
@@ -59,7 +56,7 @@ def _question(tool: UnderReview, ask: Ask) -> Given | None:
         if choice == "s":
             return None
         if choice == "a":
-            return Given(input=ask.input, any_fine=True)
+            return Given(input=ask.input, any_fine=True, example=ask.example)
         if choice == "t":
             return _typed(tool, ask)
         picked = _picked(ask, int(choice) - 1)
@@ -84,7 +81,7 @@ def ask_person(tool: UnderReview) -> list[Given]:
     plural = "s" if len(tool.asks) != 1 else ""
     kind = f"question{plural}" if tool.asks[0].kind == "question" else f"behaviour{plural} to confirm"
     stdout.rule(f"{escape(tool.spec.name)}: {len(tool.asks)} {kind}")
-    _say(escape(tool.spec.description))
+    _say(_shown(tool.spec.description))
     answers = []
     for ask in tool.asks:
         _say(f"\n{_shown(ask.call)}")

@@ -8,13 +8,15 @@ call when one fits) or generated again. With --approve: cli/approve.py.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from ..errors import ConfigError, ReviewError, SpecError
+from ..errors import ConfigError, LibraryError, ReviewError, SpecError
 from ..evidence import EvidencePolicy
 from ..evidence.questions import MOST_QUESTIONS
 from ..generate import EarlierCandidate, LLMCodeGenerator
@@ -24,7 +26,8 @@ from ..review.answers import Given, read_answers_file
 from ..review.oracle import Oracle, ask_oracle, load_oracle
 from ..review.rechoose import choose_again, how_chosen
 from ..review.session import UnderReview, earlier_candidates, new_examples, spec_files_of, under_review
-from ..review.spec_file import add_examples
+from ..review.spec_file import SpecFileEdits
+from ..sandbox import sandbox_problem
 from ..service import ResponseCache, ServiceSettings
 from ..settings import default_cache_path
 from ..spec import ToolSpec, ToolSpecificationParser
@@ -46,8 +49,9 @@ def _say(text: str) -> None:
     stdout.print(text, highlight=False, soft_wrap=True)
 
 
-def _sources(folder: Path, specs: list[Path] | None) -> dict[str, tuple[ToolSpec, Path]]:
-    """Each tool's spec as its file reads now, and the file: `--specs`, else what the folder's run recorded."""
+def _sources(folder: Path, specs: list[Path] | None, only: list[str] | None) -> dict[str, tuple[ToolSpec, Path]]:
+    """Each tool's spec as its file reads now, and the file: `--specs`, else what the folder's run recorded
+    (with `--tool`, only those tools' files are read)."""
     if specs:
         return {spec.name: (spec, path) for spec, path in load_specs_from(specs)}
     files = spec_files_of(folder)
@@ -56,6 +60,8 @@ def _sources(folder: Path, specs: list[Path] | None) -> dict[str, tuple[ToolSpec
     found: dict[str, tuple[ToolSpec, Path]] = {}
     parser = ToolSpecificationParser()
     for name, path in files.items():
+        if only and name not in only:
+            continue
         try:
             parsed = {spec.name: spec for spec in parser.parse_file(path)}
         except SpecError as error:
@@ -66,10 +72,16 @@ def _sources(folder: Path, specs: list[Path] | None) -> dict[str, tuple[ToolSpec
 
 
 def _answers_for(tool: UnderReview, given: dict[str, list[Given]] | None, oracle: Oracle | None) -> list[Given]:
+    """The person's answers for one tool: from the answers file (an answer to an asked input takes the folder and
+    exchanges it was asked in), the oracle, or the terminal."""
     if given is not None:
-        return given.get(tool.spec.name, [])
+        asked = {json.dumps(ask.input, sort_keys=True, default=repr): ask.example for ask in tool.asks}
+        return [
+            replace(each, example=asked.get(json.dumps(each.input, sort_keys=True, default=repr), -1))
+            for each in given.get(tool.spec.name, [])
+        ]
     if oracle is not None:
-        return [ask_oracle(oracle, tool.spec, ask.input, ask.call) for ask in tool.asks]
+        return [ask_oracle(oracle, tool.spec, ask.input, ask.call, ask.example) for ask in tool.asks]
     return ask_person(tool)
 
 
@@ -115,26 +127,40 @@ def review(
         answerer = load_oracle(oracle) if oracle else None
     except ReviewError as error:
         raise fail(str(error)) from None
-    tools = under_review(folder, _sources(folder, specs), questions)
+    tools = under_review(folder, _sources(folder, specs, tool), questions)
     names = {item.spec.name for item in tools}
     unknown = sorted({*(tool or []), *(given or {})} - names)
     if unknown:
         raise fail(f"{folder} holds no reviewable tool named {', '.join(unknown)} (its module, report and spec)")
+    if problem := sandbox_problem():  # before anything is asked or written
+        raise fail(f"review checks the candidates again in the sandbox, and {problem}")
     tools = [item for item in tools if not tool or item.spec.name in tool]
-    changed, earlier, problems = _take_answers(tools, given, answerer)
-    if not changed:
-        raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_VERIFIED)
-    unverified = _choose_again(folder, changed, earlier, model, use_library, cache)
+    edits = SpecFileEdits()
+    try:
+        changed, problems = _take_answers(tools, given, answerer, edits)
+        if not changed:
+            raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_VERIFIED)
+        generators = _generators(changed, model, use_library, cache)  # a model that cannot load: nothing written
+        edits.commit()  # the spec files first: a tool stopped while chosen again is chosen in the next review
+    finally:
+        edits.abandon()
+    unverified = _choose_again(folder, changed, generators, model)
     raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_UNVERIFIED if unverified else EXIT_VERIFIED)
 
 
+@dataclass(frozen=True)
+class _Changed:
+    spec: ToolSpec  # as the spec file reads with the answers
+    report: ToolReport  # the tool's report before: its model, evidence options and candidates
+    earlier: list[EarlierCandidate]
+
+
 def _take_answers(
-    tools: list[UnderReview], given: dict[str, list[Given]] | None, answerer: Oracle | None
-) -> tuple[list[tuple[ToolSpec, ToolReport]], dict[str, list[EarlierCandidate]], list[str]]:
-    """Each tool's answers into its spec file; the specs that changed (with their reports), their earlier
-    candidates, and what could not be taken (that tool left as it was)."""
-    changed: list[tuple[ToolSpec, ToolReport]] = []
-    earlier: dict[str, list[EarlierCandidate]] = {}
+    tools: list[UnderReview], given: dict[str, list[Given]] | None, answerer: Oracle | None, edits: SpecFileEdits
+) -> tuple[list[_Changed], list[str]]:
+    """Each tool's answers prepared for its spec file; the tools to choose again, and what could not be taken
+    (that tool left as it was)."""
+    changed: list[_Changed] = []
     problems: list[str] = []
     for item in tools:
         name = item.spec.name
@@ -142,53 +168,63 @@ def _take_answers(
             problems.append(f"{name}: {item.stale}")
             stderr.print(f"[yellow]{escape(name)}: skipped:[/] {escape(item.stale)}", highlight=False, soft_wrap=True)
             continue
-        if not item.asks and not (given and given.get(name)):
+        if not item.asks and not (given and given.get(name)) and not item.unapplied:
             _say(f"{escape(name)}: nothing to ask (no candidates disagree and no behaviour to confirm)")
             continue
         try:
-            examples = new_examples(item.spec, _answers_for(item, given, answerer), name)
-            if examples:
-                add_examples(item.spec_file, name, examples)
+            examples = new_examples(item.spec, _answers_for(item, given, answerer), name) if item.asks or given else []
+            spec = edits.add(item.spec_file, name, examples) if examples else item.spec
         except ReviewError as error:
             problems.append(str(error))
             stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             continue
-        if not examples:
+        if examples:
+            _say(
+                f"{escape(name)}: {len(examples)} answer(s) added to {escape(str(item.spec_file))} (confirmed: review)"
+            )
+        elif item.unapplied:
+            _say(
+                f"{escape(name)}: {item.unapplied} answer(s) in its spec file from an earlier review: choosing it again"
+            )
+        else:
             _say(f"{escape(name)}: no answer adds an example; the tool is left as it is")
             continue
-        spec = next(each for each in ToolSpecificationParser().parse_file(item.spec_file) if each.name == name)
-        changed.append((spec, item.report))
-        earlier[name] = earlier_candidates(item.report)
-        _say(f"{escape(name)}: {len(examples)} answer(s) added to {escape(str(item.spec_file))} (confirmed: review)")
-    return changed, earlier, problems
+        changed.append(_Changed(spec, item.report, earlier_candidates(item.report)))
+    return changed, problems
+
+
+def _generators(
+    changed: list[_Changed], model: str | None, use_library: bool, cache: bool
+) -> dict[tuple[str, str], LLMCodeGenerator]:
+    """One generator per model and evidence options the changed tools were made with (a model that cannot be
+    loaded, or a library that cannot be used, is bad input here, before any spec file is written)."""
+    generators: dict[tuple[str, str], LLMCodeGenerator] = {}
+    try:
+        library = ToolLibrary(default_library_path()) if use_library else None
+        for item in changed:
+            key = (model or item.report.model, item.report.evidence.policy)
+            if key not in generators:
+                generators[key] = LLMCodeGenerator.create(
+                    model=key[0],
+                    runner=example_runner(False),
+                    evidence=EvidencePolicy.from_description(key[1]),
+                    library=library,
+                    service=ServiceSettings(cache=ResponseCache(default_cache_path()) if cache else None),
+                )
+    except (ConfigError, LibraryError) as error:
+        raise fail(f"the tools could not be made again, so no answer was written: {error}") from None
+    return generators
 
 
 def _choose_again(
-    folder: Path,
-    changed: list[tuple[ToolSpec, ToolReport]],
-    earlier: dict[str, list[EarlierCandidate]],
-    model: str | None,
-    use_library: bool,
-    cache: bool,
+    folder: Path, changed: list[_Changed], generators: dict[tuple[str, str], LLMCodeGenerator], model: str | None
 ) -> bool:
-    """The changed tools made again, per model and evidence options they were made with; whether any is not
-    verified."""
-    groups: dict[tuple[str, str], list[ToolSpec]] = {}
-    for spec, report in changed:
-        groups.setdefault((model or report.model, report.evidence.policy), []).append(spec)
+    """The changed tools made again, per generator; whether any is not verified."""
     unverified = False
-    for (model_name, policy), specs in groups.items():
-        try:
-            generator = LLMCodeGenerator.create(
-                model=model_name,
-                runner=example_runner(False),
-                evidence=EvidencePolicy.from_description(policy),
-                library=ToolLibrary(default_library_path()) if use_library else None,
-                service=ServiceSettings(cache=ResponseCache(default_cache_path()) if cache else None),
-            )
-        except ConfigError as error:
-            raise fail(f"the answers are in the spec files; the tools could not be made again: {error}") from None
-        for report in choose_again(generator, folder, specs, earlier):
+    for key, generator in generators.items():
+        group = [item for item in changed if (model or item.report.model, item.report.evidence.policy) == key]
+        earlier = {item.spec.name: item.earlier for item in group}
+        for report in choose_again(generator, folder, [item.spec for item in group], earlier):
             unverified |= report.status != "verified"
             _say(f"{escape(report.tool)}: {how_chosen(report)}: {escape(report.evidence_line)}")
     return unverified

@@ -121,11 +121,18 @@ def serve(
 def _approved(folder: Path, tools: list[Any], allow_unapproved: bool, void: bool) -> list[Any]:
     """The tools a person approved, and those that need no approval; a line for each one left out. With `void`
     (--unsafe-writable-tools) no record counts: a tool that may write the folder could have written its own."""
+    from ..errors import LibraryError
     from ..library import ToolLibrary, default_library_path
     from ..serve.approval import approval_of, needs_approval
 
-    # A decision kept in the library holds here too; a library that is not there is not made by serving.
-    library = ToolLibrary(default_library_path()) if default_library_path().is_file() else None
+    # A decision kept in the library holds here too. Opened only when a tool needs one, and never made by
+    # serving; a library that cannot be used approves nothing (the records beside the modules still count).
+    library = None
+    if default_library_path().is_file() and any(needs_approval(served.spec) for served in tools):
+        try:
+            library = ToolLibrary(default_library_path())
+        except LibraryError as error:
+            stderr.print(f"[yellow]warning:[/] {escape(str(error))}: its approvals do not count", highlight=False)
 
     kept = []
     for served in tools:

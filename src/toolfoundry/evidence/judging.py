@@ -39,6 +39,7 @@ class ProbeAnswer(BaseModel):
     input: dict[str, Any]
     answer: str
     origin: str  # "edge", "drawn", or an injected fault's
+    example: int = -1  # the spec example the probe was made from (its files and exchanges), -1 for none
 
 
 class ProbeResult(BaseModel):
@@ -124,7 +125,11 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
 
 def _answer(spec: ToolSpec, probe: Probe, answer: str) -> ProbeAnswer:
     return ProbeAnswer(
-        call=call_text(spec.name, probe.input)[:300], input=probe.input, answer=answer, origin=probe.origin
+        call=call_text(spec.name, probe.input)[:300],
+        input=probe.input,
+        answer=answer,
+        origin=probe.origin,
+        example=probe.base,
     )
 
 

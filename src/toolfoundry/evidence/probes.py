@@ -64,6 +64,7 @@ class Probe:
     files: dict[str, Any]
     origin: str  # "edge" or "drawn"
     http: list[dict[str, Any]] | None = None  # the example's recorded exchanges, which answer it too
+    base: int = -1  # the spec example it was made from (its files and exchanges set the scene): -1 for none
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _plan(spec: ToolSpec, count: int, probe_seed: int) -> ProbePlan:
         candidate = {**example.input, **changes}
         if len(probes) < count and input_key(candidate) not in seen_inputs:
             seen_inputs.add(input_key(candidate))
-            probes.append(Probe(len(probes), candidate, dict(example.files), origin, example.http))
+            probes.append(Probe(len(probes), candidate, dict(example.files), origin, example.http, base))
 
     for position, (name, values) in enumerate(edges.items()):
         for offset, value in enumerate(values):

@@ -39,6 +39,7 @@ class Question(BaseModel):
     input: dict[str, Any]
     answers: list[Answer]  # most given first
     split: float  # 0..1: how evenly the answers divide the candidates (1 - sum of squared shares)
+    example: int = -1  # the spec example the input was made from: its files and exchanges come with an answer
 
 
 class Behaviour(BaseModel):
@@ -49,6 +50,7 @@ class Behaviour(BaseModel):
     call: str
     input: dict[str, Any]
     answer: str
+    example: int = -1  # as Question.example
 
 
 class Review(BaseModel):
@@ -92,7 +94,7 @@ def questions(results: Sequence[ProbeResult], most: int = MOST_QUESTIONS) -> lis
         ordered = sorted(counts.items(), key=lambda item: -item[1])
         answers = [Answer(answer=shown[key], candidates=count) for key, count in ordered]
         first = answered[0][index]
-        question = Question(call=first.call, input=first.input, answers=answers, split=split)
+        question = Question(call=first.call, input=first.input, answers=answers, split=split, example=first.example)
         found.append(((-split, -len(counts), first.origin != "edge", index), question))
     return [question for _, question in sorted(found, key=lambda item: item[0])[:most]]
 
@@ -102,7 +104,9 @@ def behaviour_table(result: ProbeResult, most: int = MOST_BEHAVIOURS) -> list[Be
     rows: dict[str, Behaviour] = {}
     for _, answer in sorted(_asked(result).items(), key=lambda item: (item[1].origin != "edge", item[0])):
         if answer.call not in rows and len(rows) < most:
-            rows[answer.call] = Behaviour(call=answer.call, input=answer.input, answer=answer.answer)
+            rows[answer.call] = Behaviour(
+                call=answer.call, input=answer.input, answer=answer.answer, example=answer.example
+            )
     return list(rows.values())
 
 

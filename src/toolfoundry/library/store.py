@@ -22,9 +22,11 @@ from ..errors import LibraryError
 from ..spec import ToolSpec
 from .verified import VerifiedTool
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 2
 # A person's decisions on serving a tool that can do harm (serve/approval.py), by the hashes of its code and
-# spec: kept here as well as beside the module, so a decision outlives the folder it was made in.
+# spec: kept here as well as beside the module, so a decision outlives the folder it was made in. A table an
+# older toolfoundry does not read and need not know of: made when missing, with no new schema version (which
+# would lock older installs out of the library over a table they never touch).
 _APPROVALS = (
     "CREATE TABLE IF NOT EXISTS approvals (id INTEGER PRIMARY KEY AUTOINCREMENT, tool TEXT NOT NULL, "
     "code_sha256 TEXT NOT NULL, spec_hash TEXT NOT NULL, decision TEXT NOT NULL, by TEXT NOT NULL, "
@@ -33,7 +35,6 @@ _APPROVALS = (
 # Each step takes a library from the version before it to its own. Never edit a step once released.
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE tools ADD COLUMN prompt_version TEXT NOT NULL DEFAULT ''"],
-    3: [_APPROVALS],
 }
 _CREATE = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -98,6 +99,7 @@ class ToolLibrary:
                 connection.execute(statement)
         connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        connection.execute(_APPROVALS)
 
     def add(
         self, spec: ToolSpec, code: str, report: dict, model: str, toolfoundry_version: str, prompt_version: str = ""
@@ -201,16 +203,17 @@ class ToolLibrary:
                 (tool, code_sha256, spec_hash, decision, by, at, evidence),
             )
 
-    def decision(self, code_sha256: str, spec_hash: str) -> tuple[str, str] | None:
-        """The latest decision on exactly this code and spec, and who made it; None when there is none."""
+    def decision(self, code_sha256: str, spec_hash: str) -> tuple[str, str, str] | None:
+        """The latest decision on exactly this code and spec, who made it and when; None when there is none."""
         connection = sqlite3.connect(self.path, timeout=60)
         try:
             found = connection.execute(
-                "SELECT decision, by FROM approvals WHERE code_sha256 = ? AND spec_hash = ? ORDER BY id DESC LIMIT 1",
+                "SELECT decision, by, at FROM approvals WHERE code_sha256 = ? AND spec_hash = ? "
+                "ORDER BY id DESC LIMIT 1",
                 (code_sha256, spec_hash),
             ).fetchone()
         except sqlite3.DatabaseError as error:
             raise LibraryError(f"library {self.path} cannot be used: {error}") from None
         finally:
             connection.close()
-        return (str(found[0]), str(found[1])) if found else None
+        return (str(found[0]), str(found[1]), str(found[2])) if found else None

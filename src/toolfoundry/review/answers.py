@@ -9,6 +9,7 @@ tool whose output is `str`, text that is no literal (or no string literal) is ta
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,24 +35,41 @@ class Given:
     output: Any = None
     raises: str | None = None
     any_fine: bool = False
+    example: int = -1  # the spec example the asked input was made from: its files and exchanges come along
 
 
-def candidate_value(answer: str) -> tuple[bool, Any]:
-    """A candidate's answer as shown in a report (a repr cut at 200 characters, or `raises X`) read back:
-    (True, value) when it is a whole literal, (False, None) when a person must type it instead."""
-    if answer.startswith(RAISES):
-        return True, answer
+REPR_KEPT = 200  # a report keeps this many characters of a result's repr (evidence/judging.py)
+
+
+def candidate_answer(answer: str, call_input: dict[str, Any], example: int = -1) -> Given | None:
+    """A candidate's answer as a report shows it (a value's repr, or `raises X`) taken as the person's, or None
+    when it cannot be: cut short at REPR_KEPT characters, or no literal (a person must type it then)."""
+    if answer.startswith(RAISES):  # a returned string's repr starts with a quote: this is an exception
+        return Given(input=call_input, raises=answer.removeprefix(RAISES).strip(), example=example)
+    if len(answer) >= REPR_KEPT:
+        return None  # perhaps cut: a number cut short still reads as a (wrong) number
     try:
-        return True, ast.literal_eval(answer)
+        return Given(input=call_input, output=ast.literal_eval(answer), example=example)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False, None
+        return None
 
 
-def read_typed(text: str, spec: ToolSpec, call_input: dict[str, Any]) -> Given:
+def _json_form(value: Any) -> Any:
+    """The value as a spec file holds it and the checks compare it: a tuple as a list, a set as a sorted list."""
+    if isinstance(value, tuple | list):
+        return [_json_form(item) for item in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_json_form(item) for item in value), key=repr)
+    if isinstance(value, dict):
+        return {key: _json_form(item) for key, item in value.items()}
+    return value
+
+
+def read_typed(text: str, spec: ToolSpec, call_input: dict[str, Any], example: int = -1) -> Given:
     """What a person typed for one input, as an answer; ReviewError says why it cannot be one."""
     text = text.strip()
     if text.startswith(RAISES):
-        return Given(input=call_input, raises=text.removeprefix(RAISES).strip())
+        return Given(input=call_input, raises=text.removeprefix(RAISES).strip(), example=example)
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -63,7 +81,7 @@ def read_typed(text: str, spec: ToolSpec, call_input: dict[str, Any]) -> Given:
         value = text
     if spec.output_type == "str" and not isinstance(value, str):
         value = text  # `1` for a str tool means the text "1"
-    return Given(input=call_input, output=value)
+    return Given(input=call_input, output=value, example=example)
 
 
 def as_example(spec: ToolSpec, given: Given, where: str) -> Example:
@@ -80,10 +98,23 @@ def as_example(spec: ToolSpec, given: Given, where: str) -> Example:
             raise ReviewError(f"{where}: {problem}")
         fields: dict[str, Any] = {"raises": given.raises}
     else:
+        output = _json_form(given.output)
         tree = json_view(type_tree(spec.output_type))
-        if problem := type_problem(given.output, tree, f"the answer {given.output!r}"[:200]):
+        if problem := type_problem(output, tree, f"the answer {given.output!r}"[:200]):
             raise ReviewError(f"{where}: {problem}: {spec.name} declares output_type {spec.output_type}")
-        fields = {"output": given.output}
+        try:  # what a spec file cannot hold (bytes, a complex number, an object) is no answer it can keep
+            if json.loads(json.dumps(output, allow_nan=False)) != output:
+                raise ValueError("it reads back as another value")
+        except (TypeError, ValueError) as error:
+            raise ReviewError(
+                f"{where}: the answer {given.output!r:.120} cannot be kept in a spec file: {error}"
+            ) from None
+        fields = {"output": output}
+    if 0 <= given.example < len(spec.examples):  # the folder and the service the input was asked in
+        base = spec.examples[given.example]
+        fields["files"] = dict(base.files)
+        if base.http:  # what the person answered is the value; which of the calls it makes is not theirs
+            fields["http"] = [{**exchange, "optional": True} for exchange in base.http]
     try:
         return Example(input=given.input, confirmed="review", **fields)
     except ValidationError as error:

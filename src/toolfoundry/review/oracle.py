@@ -14,6 +14,7 @@ import contextlib
 import copy
 import importlib
 import importlib.util
+import inspect
 import sys
 import tempfile
 from collections.abc import Callable
@@ -36,15 +37,21 @@ def load_oracle(target: str) -> Oracle:
     try:
         if module_name.endswith(".py"):
             path = Path(module_name)
-            spec = importlib.util.spec_from_file_location(f"toolfoundry_oracle_{path.stem}", path)
+            name = f"toolfoundry_oracle_{path.stem}"
+            spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None or not path.is_file():
                 raise ReviewError(f"--oracle {target!r}: {path} is no Python file")
             module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses and pickling look their module up there
             spec.loader.exec_module(module)
         else:
-            if "" not in sys.path:
-                sys.path.insert(0, "")  # a module beside where the command runs, as `python -m` finds it
-            module = importlib.import_module(module_name)
+            # A module beside where the command runs, as `python -m` finds it; for this import only, so that
+            # nothing in the working folder shadows what is imported later.
+            sys.path.insert(0, "")
+            try:
+                module = importlib.import_module(module_name)
+            finally:
+                sys.path.remove("")
     except ReviewError:
         raise
     except Exception as error:  # the user's module failing to import is their error, said plainly
@@ -55,8 +62,15 @@ def load_oracle(target: str) -> Oracle:
     return found
 
 
-def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call: str) -> Given:
-    """The oracle's answer for one input; ReviewError when it raised what the spec does not declare."""
+def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call: str, example: int = -1) -> Given:
+    """The oracle's answer for one input; ReviewError when its parameters do not take the input, or it raised
+    what the spec does not declare."""
+    try:  # a call that cannot bind raises TypeError too, and that is no refusal: the oracle does not fit
+        inspect.signature(oracle).bind(**call_input)
+    except TypeError as error:
+        raise ReviewError(f"the oracle does not take {spec.name}'s parameters: {error}") from None
+    except ValueError:
+        pass  # no signature to read (a builtin): the call says
     declared = set(spec.declared_exceptions) | REFUSALS
     with tempfile.TemporaryDirectory(prefix="toolfoundry-oracle-") as folder, contextlib.chdir(folder):
         try:
@@ -66,11 +80,9 @@ def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call:
             # Its own class, or the declared class it derives from (a JSONDecodeError is a declared ValueError).
             matched = next((cls.__name__ for cls in type(error).__mro__ if cls.__name__ in declared), None)
             if matched is not None:
-                return Given(input=call_input, raises=matched)
+                return Given(input=call_input, raises=matched, example=example)
             raise ReviewError(
                 f"the oracle raised {name}: {str(error)[:200]} on {call[:200]}, which {spec.name} does not declare "
                 f"(declare it in `raises:` if it is the answer); {spec.name} is left as it was"
             ) from None
-    if isinstance(value, tuple):
-        value = list(value)  # a spec file holds lists; the checks compare a tuple to a list as JSON does
-    return Given(input=call_input, output=value)
+    return Given(input=call_input, output=value, example=example)

@@ -32,6 +32,7 @@ class Ask:
     input: dict[str, Any]
     answers: tuple[str, ...]
     candidates: tuple[int, ...]
+    example: int = -1  # the spec example the input was made from (its files and exchanges)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class UnderReview:
     report: ToolReport
     asks: tuple[Ask, ...]
     stale: str = ""  # why its questions cannot be asked: its spec changed since the report was written
+    unapplied: int = 0  # answers at the end of its spec the tool was not chosen again with (a review stopped)
 
 
 def asks_of(report: ToolReport, most: int) -> tuple[Ask, ...]:
@@ -56,10 +58,13 @@ def asks_of(report: ToolReport, most: int) -> tuple[Ask, ...]:
                 question.input,
                 tuple(answer.answer for answer in question.answers),
                 tuple(answer.candidates for answer in question.answers),
+                question.example,
             )
             for question in review.questions[:most]
         )
-    return tuple(Ask("behaviour", row.call, row.input, (row.answer,), (1,)) for row in review.behaviours[:most])
+    return tuple(
+        Ask("behaviour", row.call, row.input, (row.answer,), (1,), row.example) for row in review.behaviours[:most]
+    )
 
 
 def earlier_candidates(report: ToolReport) -> list[EarlierCandidate]:
@@ -102,6 +107,17 @@ def spec_files_of(folder: Path) -> dict[str, Path]:
     return {str(name): Path(path) for name, path in files.items()} if isinstance(files, dict) else {}
 
 
+def _answers_since(spec: ToolSpec, spec_hash: str) -> int:
+    """How many of the spec's last examples are a person's answers added after the spec that hashed to
+    `spec_hash` (0: it is not that spec plus answers)."""
+    for count in range(1, len(spec.examples) + 1):
+        if spec.examples[-count].confirmed is None:
+            return 0
+        if spec.model_copy(update={"examples": spec.examples[:-count]}).spec_hash() == spec_hash:
+            return count
+    return 0
+
+
 def under_review(folder: Path, specs: dict[str, tuple[ToolSpec, Path]], most: int) -> list[UnderReview]:
     """The tools of `folder` whose spec is in `specs` (name -> spec as its file reads now, and the file), with
     what to ask. A tool whose spec changed since its report was written is `stale`: its questions may not
@@ -112,6 +128,9 @@ def under_review(folder: Path, specs: dict[str, tuple[ToolSpec, Path]], most: in
         if report is None or not (folder / f"{name}.py").is_file():
             continue
         if report.spec_hash != spec.spec_hash():
+            if unapplied := _answers_since(spec, report.spec_hash):
+                found.append(UnderReview(spec, path, report, asks_of(report, most), unapplied=unapplied))
+                continue
             stale = f"its spec in {path} changed since the tool was generated: generate it again, then review"
             found.append(UnderReview(spec=spec, spec_file=path, report=report, asks=(), stale=stale))
             continue

@@ -69,17 +69,21 @@ def approval_of(module: Path, code: str, spec: ToolSpec, library: ToolLibrary | 
     last_code = approved[-1].get("code") if approved else None
     last_code = last_code if isinstance(last_code, str) else None
     key = (code_hash(code), spec.spec_hash())
-    on_these = [entry for entry in decisions if (entry.get("code_sha256"), entry.get("spec_hash")) == key]
-    if on_these and on_these[-1].get("decision") == "approved":
-        return Approval(True, "", last_code)
-    if on_these:
-        return Approval(False, f"refused by {on_these[-1].get('by', 'someone')} in review", last_code)
+    on_these = [
+        (str(entry.get("at", "")), str(entry.get("decision")), str(entry.get("by", "someone")), "")
+        for entry in decisions
+        if (entry.get("code_sha256"), entry.get("spec_hash")) == key
+    ]
     kept = library.decision(*key) if library is not None else None
-    if kept is not None:
-        decision, by = kept
+    if kept is not None:  # the library's latest decision on them, from any folder
+        decision, by, at = kept
+        on_these.append((at, decision, by, " (the library's record)"))
+    if on_these:  # the latest decision wins, wherever it was made: a refusal elsewhere revokes an approval here
+        latest = max(range(len(on_these)), key=lambda index: (on_these[index][0], index))  # ties: the later
+        _, decision, by, where = on_these[latest]
         if decision == "approved":
             return Approval(True, "", last_code)
-        return Approval(False, f"refused by {by} in review (the library's record)", last_code)
+        return Approval(False, f"refused by {by} in review{where}", last_code)
     if approved:
         return Approval(False, "its code or spec changed since it was approved", last_code)
     return Approval(False, "never approved", None)

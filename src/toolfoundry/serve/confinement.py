@@ -9,7 +9,8 @@ nowhere. Two more rules close what a single tool's check cannot see:
   tools, or keeping them side by side, says the same thing without nesting.
 - Nothing a tool may write holds the tools folder, a module or spec being served, or the Python that serves
   them: a write tool with `paths: ["."]` could otherwise rewrite its own TOOL_SPEC (or site-packages) and be
-  served with wider permissions, or run on the host, after the next restart. `--unsafe-writable-tools` is the
+  served with wider permissions, or run on the host, after the next restart; nor does it hold the tool
+  library, whose approvals a tool could otherwise write for itself. `--unsafe-writable-tools` is the
   named opt-out, for a folder whose tools are meant to edit it.
 """
 
@@ -20,6 +21,8 @@ import site
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ..library.store import default_library_path
 
 if TYPE_CHECKING:
     from .catalog import ServedTool
@@ -41,6 +44,9 @@ def _protected(folder: Path, tools: list[ServedTool]) -> dict[str, str]:
             places.setdefault(os.path.realpath(path), f"the {kind} {path.name}")
     for tool in tools:
         places.setdefault(os.path.realpath(tool.path), f"the module {tool.path.name}")
+    # The library holds approvals: a tool that could write it could approve any code, its own included.
+    library = default_library_path()
+    places.setdefault(os.path.realpath(library.parent), f"the tool library's folder ({library.parent})")
     python = {sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages()}
     python.add(str(Path(__file__).resolve().parents[2]))  # toolfoundry's own code, where it is installed
     for place in sorted(python):
