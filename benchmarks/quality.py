@@ -107,6 +107,7 @@ async def pipeline(spec: ToolSpec, generator: LLMCodeGenerator) -> dict[str, Any
         "attempts": [
             {
                 "kind": attempt.kind,
+                "strategy": attempt.strategy,
                 "tokens": attempt.prompt_tokens + attempt.completion_tokens,
                 "seconds": attempt.seconds,
                 "examples_passed": attempt.examples_passed,
