@@ -217,6 +217,15 @@ def test_an_answer_takes_the_folder_and_exchanges_its_question_was_asked_in() ->
     )
     example = as_example(spec, Given(input={"path": "b.txt"}, raises="FileNotFoundError", example=0), "here")
     assert example.files == {"a.txt": "one\ntwo\n"} and example.raises == "FileNotFoundError"
+
+    def first_line(path: str) -> str:
+        with open(path, encoding="utf-8") as stream:
+            return stream.readline().rstrip("\n")
+
+    # The oracle answers in a folder holding the same files: what the candidates saw when asked.
+    assert ask_oracle(first_line, spec, {"path": "a.txt"}, "first_line('a.txt')", example=0).output == "one"
+    with pytest.raises(ReviewError, match="raised FileNotFoundError"):  # no file without its example's
+        ask_oracle(first_line, spec, {"path": "a.txt"}, "first_line('a.txt')")
     assert as_example(spec, Given(input={"path": "b.txt"}, raises="FileNotFoundError"), "here").files == {}
 
 

@@ -2,7 +2,8 @@
 
 What a user porting an old function wants (the old one answers every question), and what the benchmark uses
 as a simulated person. The oracle is the user's own code, named by them: it runs in this process (not in the
-sandbox), each call in a fresh empty working folder so a file tool's answers do not touch theirs. An exception
+sandbox), each call in a fresh working folder holding the files the asked input was probed with (its base
+example's `files`), so a file tool's answers see what the candidates saw and never touch the user's files. An exception
 of a class the spec declares, or a ValueError or TypeError (what a function raises on purpose to refuse an
 input: `top_n(n=-1)`), is an answer (`raises ValueError`, which the example then declares); any other is the
 oracle failing (a KeyError, an AttributeError: a crash, not a decision), and that tool is left as it was.
@@ -23,6 +24,7 @@ from typing import Any
 
 from ..errors import ReviewError
 from ..spec import ToolSpec
+from ..spec.example import content_bytes
 from .answers import Given
 
 Oracle = Callable[..., Any]
@@ -72,7 +74,11 @@ def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call:
     except ValueError:
         pass  # no signature to read (a builtin): the call says
     declared = set(spec.declared_exceptions) | REFUSALS
+    files = spec.examples[example].files if 0 <= example < len(spec.examples) else {}
     with tempfile.TemporaryDirectory(prefix="toolfoundry-oracle-") as folder, contextlib.chdir(folder):
+        for name, content in files.items():  # paths a spec allows: relative, inside (spec/example.py)
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+            Path(name).write_bytes(content_bytes(content))
         try:
             value = oracle(**copy.deepcopy(call_input))  # an oracle that mutates its input changes no question
         except Exception as error:
