@@ -233,3 +233,22 @@ def test_answers_written_before_a_review_stopped_are_taken_up_by_the_next(tmp_pa
     report = report_of(out)
     assert report.status == "verified" and "1 behaviour confirmed by review" in report.evidence_line
     assert report.spec_hash == ToolSpecificationParser().parse_file(spec)[0].spec_hash()
+
+
+@requires_sandbox
+def test_a_tool_whose_choosing_again_fails_keeps_its_report_and_candidates(tmp_path: Path, monkeypatch) -> None:
+    _, out = generated(tmp_path, [RIGHT], "--rounds", "1", "--samples", "1")
+    before = (out / "make_slug.report.json").read_text()
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr("toolfoundry.generate.LLMCodeGenerator.generate_code", broken)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("make_slug:\n  - {input: {title: 'a  b'}, output: a-b}\n")
+    result = cli("review", out, "--answers", answers, "--no-library")
+    assert result.exit_code == 1 and "failed" in result.output, result.output
+    assert (out / "make_slug.report.json").read_text() == before  # its candidates are still there
+    monkeypatch.undo()
+    again = cli("review", out, "--answers", tmp_path / "answers.yaml", "--no-library")
+    assert again.exit_code == 0 and "from an earlier review" in again.output, again.output

@@ -24,16 +24,30 @@ def choose_again(
     specs: Sequence[ToolSpec],
     earlier: Mapping[str, Sequence[EarlierCandidate]],
 ) -> list[ToolReport]:
-    """Each spec's tool made again in `folder` (its module and report replaced atomically); their reports."""
+    """Each spec's tool made again in `folder` (its module and report replaced atomically); their reports. A tool
+    whose pipeline failed keeps its report from before (its candidates, for the next review to check again:
+    its spec's answers are then ones it was not chosen with), and the failure is the one returned."""
+    before = {spec.name: _read(folder / f"{spec.name}.report.json") for spec in specs}
     runner = BatchRunner(generator, folder, concurrency=1, resume=False)
     summaries = asyncio.run(runner.run(list(specs), earlier))
-    _update_run_files(folder, summaries, generator.snapshot())
     reports = []
     for spec in specs:
-        report = ToolReport.read(folder / f"{spec.name}.report.json")
+        path = folder / f"{spec.name}.report.json"
+        report = ToolReport.read(path)
+        if report is not None and report.status == "failed" and before[spec.name] is not None:
+            write_atomically(path, before[spec.name])
+            summaries = [summary for summary in summaries if summary.tool != spec.name]  # its line stays too
         if report is not None:
             reports.append(report)
+    _update_run_files(folder, summaries, generator.snapshot())
     return reports
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _update_run_files(folder: Path, summaries: list[ToolSummary], service: dict) -> None:
