@@ -156,8 +156,15 @@ def main() -> None:
     parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
     parser.add_argument("--only", nargs="*", help="tool names to run (default: the whole set)")
     parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument("--merge", type=Path, help="an earlier results file: this run's rows replace its rows")
     args = parser.parse_args()
     result = asyncio.run(run(args.model, args.only))
+    if args.merge:  # e.g. the tools a fix touched, run again; the rest as they were (the runs are deterministic)
+        rows = {row["tool"]: row for row in json.loads(args.merge.read_text())["rows"]}
+        rows |= {row["tool"]: row for row in result["rows"]}
+        merged = sorted(rows.values(), key=lambda row: row["tool"])
+        result = {**result, "rows": merged, "merged_from": str(args.merge), "rerun": sorted(args.only or [])}
+        result["summary"] = [summary(merged, key) for key in ("before", "q1", "q3", "q5")]
     label = args.model.removeprefix("local:").replace("/", "_").replace(":", "_")
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / f"review-oracle-{label}.json").write_text(json.dumps(result, indent=2) + "\n")
