@@ -59,7 +59,7 @@ async def answered(
     asks = asks_of(first.report, most)
     said: dict[str, Any] = {"asked": len(asks), "kind": asks[0].kind if asks else "", "added": 0, "tool": None}
     try:
-        given = [ask_oracle(oracle, spec, ask.input, ask.call) for ask in asks]
+        given = [ask_oracle(oracle, spec, ask.input, ask.call, ask.example) for ask in asks]
         examples = new_examples(spec, given, spec.name)
     except ReviewError as error:
         return said | {"problem": str(error)[:300]}

@@ -3,10 +3,11 @@
 What a user porting an old function wants (the old one answers every question), and what the benchmark uses
 as a simulated person. The oracle is the user's own code, named by them: it runs in this process (not in the
 sandbox), each call in a fresh working folder holding the files the asked input was probed with (its base
-example's `files`), so a file tool's answers see what the candidates saw and never touch the user's files. An exception
-of a class the spec declares, or a ValueError or TypeError (what a function raises on purpose to refuse an
-input: `top_n(n=-1)`), is an answer (`raises ValueError`, which the example then declares); any other is the
-oracle failing (a KeyError, an AttributeError: a crash, not a decision), and that tool is left as it was.
+example's `files`), so a file tool's answers see what the candidates saw and never touch the user's files.
+An exception of a class the spec declares, or a ValueError or TypeError (what a function raises on purpose
+to refuse an input: `top_n(n=-1)`; for a file tool also FileNotFoundError and its kin), is an answer
+(`raises ValueError`, which the example then declares); any other is the oracle failing (a KeyError, an
+AttributeError: a crash, not a decision), and that tool is left as it was.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from .answers import Given
 
 Oracle = Callable[..., Any]
 REFUSALS = {"ValueError", "TypeError"}  # raised on purpose to refuse an input, declared or not
+# And for a tool that touches files, what refusing a path is: a file that is not there, a folder, no right.
+FILE_REFUSALS = {"FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "FileExistsError", "PermissionError"}
 
 
 def load_oracle(target: str) -> Oracle:
@@ -74,6 +77,7 @@ def ask_oracle(oracle: Oracle, spec: ToolSpec, call_input: dict[str, Any], call:
     except ValueError:
         pass  # no signature to read (a builtin): the call says
     declared = set(spec.declared_exceptions) | REFUSALS
+    declared |= FILE_REFUSALS if spec.permissions.filesystem != "none" else set()
     files = spec.examples[example].files if 0 <= example < len(spec.examples) else {}
     with tempfile.TemporaryDirectory(prefix="toolfoundry-oracle-") as folder, contextlib.chdir(folder):
         for name, content in files.items():  # paths a spec allows: relative, inside (spec/example.py)
