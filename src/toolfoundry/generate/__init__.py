@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from .agent import ToolDesignerAgent, save_tool
 from .context import Context, ContextBuilder
+from .earlier import EarlierCandidate
 from .extract import extract_code
 from .generator import GeneratedTool, LLMCodeGenerator
 from .mend import mend
 from .prompting import PROMPT_STYLES, PROMPT_VERSION, Prompt, PromptBuilder, PromptStyle
-from .repair import EarlierCandidate, RepairLoop, RepairPolicy, RunHooks
+from .repair import RepairLoop, RepairPolicy, RunHooks
 
 # The seed named the repair loop FallbackManager, and the README and users' code build FallbackPolicy: the same
 # classes under those names, so code written to them keeps working ("fallback" elsewhere means switching models).

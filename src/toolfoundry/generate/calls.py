@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from ..checks.result import ValidationResult
 from ..errors import BudgetExceeded, ModelError
 from ..models.base import ChatModel, Completion, CompletionRequest, Message
 from ..service import LLMService, cost_usd
@@ -76,3 +77,18 @@ async def call_model(
     return ModelCall(
         reply=request.prefill + completion.text, error=None, fields=fields | usage_fields(model, completion)
     )
+
+
+def checked_fields(code: str | None, result: ValidationResult) -> dict[str, Any]:
+    """What the checks said of one candidate, as AttemptRecord fields (beside usage_fields: what it cost)."""
+    return {
+        "code": code,
+        "findings": result.findings,
+        "examples": result.behaviour.outcomes,
+        "examples_ran": result.behaviour.ran,
+        "examples_passed": result.examples_passed,
+        "probes_ran": result.behaviour.probes.ran,
+        "probes_failed": result.probe_failures,
+        "tests_failed": sum(not test.passed for test in result.behaviour.test_outcomes),
+        "verified": result.verified,
+    }

@@ -20,8 +20,9 @@ from ..report import GeneratorIdentity, Status, TokenTotals, ToolReport, reusabl
 from ..service import LLMService, ServiceSettings, total_cost
 from ..spec import ToolSpec
 from .context import Context, ContextBuilder
+from .earlier import EarlierCandidate
 from .prompting import PromptBuilder
-from .repair import EarlierCandidate, RepairLoop, RepairPolicy, RunHooks
+from .repair import RepairLoop, RepairPolicy, RunHooks
 from .retrieval import retrieval_pool
 
 

@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..checks.findings import Finding
 from ..checks.result import ValidationResult
 from ..checks.validator import CodeValidator
 from ..errors import AuthenticationFailed, BudgetExceeded, CircuitOpen, QuotaExhausted
 from ..models.base import ChatModel
-from ..report import CHECKED_BEFORE, AttemptRecord
+from ..report import AttemptRecord
 from ..service import LLMService
 from ..spec import Example, ToolSpec
-from .calls import call_model
+from .calls import call_model, checked_fields
 from .context import Context
+from .earlier import EarlierCandidate, checked_again
 from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .outcome import Candidate, RepairOutcome
@@ -37,30 +37,6 @@ from .spec_tests import read_spec_tests, spec_tests_messages
 _MODEL_UNUSABLE = (AuthenticationFailed, QuotaExhausted, CircuitOpen)
 # Told of every attempt as it ends, with the tool's name: for progress displays.
 AttemptObserver = Callable[[str, AttemptRecord], None]
-
-
-@dataclass(frozen=True)
-class EarlierCandidate:
-    """Code an earlier run checked (its report's attempts), checked again before any model call: after a person
-    answered questions, one of them may fit every answer, and then no model call is needed."""
-
-    code: str
-    model: str  # the model that wrote it
-
-
-def _checked(code: str | None, result: ValidationResult) -> dict[str, Any]:
-    """What the checks said of one candidate, as AttemptRecord fields."""
-    return {
-        "code": code,
-        "findings": result.findings,
-        "examples": result.behaviour.outcomes,
-        "examples_ran": result.behaviour.ran,
-        "examples_passed": result.examples_passed,
-        "probes_ran": result.behaviour.probes.ran,
-        "probes_failed": result.probe_failures,
-        "tests_failed": sum(not test.passed for test in result.behaviour.test_outcomes),
-        "verified": result.verified,
-    }
 
 
 @dataclass(frozen=True)
@@ -190,10 +166,7 @@ class RepairLoop:
             if progress.repeat_of(each.code) is not None:
                 continue
             result = await asyncio.to_thread(self.code_validator.validate, each.code, spec)
-            number = len(outcome.attempts) + 1
-            fields = {"number": number, "model": each.model, "kind": CHECKED_BEFORE, "strategy": "none"}
-            record = AttemptRecord(**fields, temperature=0.0, **_checked(each.code, result))
-            candidate = Candidate(code=each.code, result=result, attempt=number, model=each.model)
+            record, candidate = checked_again(each, result, number=len(outcome.attempts) + 1)
             self._record(spec, outcome, record, candidate, hooks)
             progress.note_checked(candidate)
 
@@ -269,7 +242,7 @@ class RepairLoop:
         )
         record = AttemptRecord(
             **call.fields,
-            **_checked(code, result),
+            **checked_fields(code, result),
             extraction=extracted.how,
             mends=mends,
             same_as=same.attempt if same else None,
