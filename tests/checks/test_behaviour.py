@@ -58,7 +58,8 @@ def test_wrong_outputs_and_exceptions_are_quotable_findings() -> None:
     result = CodeValidator(runner=SandboxRunner()).validate(wrong, SPEC)
     first, second, third = result.behaviour.outcomes
     assert (first.call, first.expected, first.got, first.passed) == ("halve(n=4)", "2", "1", False)
-    assert second.got == "raised KeyError" and not second.passed
+    assert second.got == "raised KeyError: '3 is odd'" and not second.passed
+    assert second.where.startswith("line 4, in halve: raise KeyError")
     assert "line 4, in halve" in second.traceback and "/sandbox" not in second.traceback.split("line")[0]
     assert third.passed
     assert not result.verified and result.unverified_reason == "2 of 3 examples failed"

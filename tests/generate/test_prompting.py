@@ -140,3 +140,26 @@ def test_the_compact_prompt_keeps_the_specs_constraints(slug_spec) -> None:
     spec = slug_spec.model_copy(update={"constraints": ["Keep digits", "At most 60 characters"]})
     (user,) = PromptBuilder(style="compact").build_prompt(spec, ContextBuilder().build_context(spec)).messages
     assert "- Keep digits\n- At most 60 characters" in user.content
+
+
+def test_a_repair_prompt_quotes_what_an_example_raised_and_the_line_that_raised_it(slug_spec) -> None:
+    raised = ExampleOutcome(
+        index=0,
+        call="slugify(text='Hi')",
+        expected="'hi'",
+        got="raised FileNotFoundError: [Errno 2] No such file or directory: ''",
+        passed=False,
+        traceback="  line 3, in slugify: os.makedirs(os.path.dirname(text))\nFileNotFoundError: [Errno 2] ...",
+    )
+    result = EVAL_AND_A_FAILED_EXAMPLE.model_copy(
+        update={"behaviour": BehaviourResult(ran=True, outcomes=[raised])}
+    )
+    wanted = (
+        "got raised FileNotFoundError: [Errno 2] No such file or directory: '' "
+        "(at line 3, in slugify: os.makedirs(os.path.dirname(text)))"
+    )
+    for style in ("full", "compact"):
+        prompt = PromptBuilder(style=style).build_repair_prompt(
+            slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): ...", result
+        )
+        assert wanted in prompt.messages[-1].content, style

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
-from ..evidence.judging import ProbeResult, call_text, judge_probes
+from ..evidence.judging import QUOTED_CHARS, ProbeResult, call_text, judge_probes
 from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
@@ -37,6 +37,13 @@ class ExampleOutcome(BaseModel):
     # Written out only when something is wrong, so the reports of tools without files or exchanges read as before.
     files: str = Field(default="", exclude_if=lambda value: not value)  # the folder after the call, diff included
     http: str = Field(default="", exclude_if=lambda value: not value)  # its requests against the recorded ones
+
+    @property
+    def where(self) -> str:
+        """The candidate's line that raised, `line 6, in save_json: os.makedirs(...)`: a repair prompt quotes it,
+        since "raised FileNotFoundError" alone does not say which of the tool's calls was wrong."""
+        lines = [line.strip() for line in self.traceback.splitlines() if line.startswith("  line ")]
+        return lines[-1][:200] if lines else ""
 
 
 class BehaviourResult(BaseModel):
@@ -119,8 +126,13 @@ def _value_outcome(
         return ExampleOutcome(**base, got=str(record.get("repr", "")), passed=passed)
     exception = str(record.get("exception", "an exception"))
     raised = example.raises is not None and example.raises.rsplit(".", 1)[-1] in record.get("mro", [])
+    # With its message, as probes quote it: `[Errno 2] No such file or directory: ''` is what a repair can fix.
+    message = str(record.get("message", "")).strip()
     return ExampleOutcome(
-        **base, got=f"raised {exception}", passed=raised, traceback=str(record.get("traceback", ""))[:1500]
+        **base,
+        got="raised " + (f"{exception}: {message}" if message else exception)[:QUOTED_CHARS],
+        passed=raised,
+        traceback=str(record.get("traceback", ""))[:1500],
     )
 
 

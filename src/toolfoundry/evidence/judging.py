@@ -20,6 +20,7 @@ from .probes import Probe, ProbePlan
 
 # Failures quoted in a report or repair prompt: enough to act on, few enough to read.
 MAX_FAILURES_KEPT = 5
+QUOTED_CHARS = 160  # of an exception with its message, as a finding or a failed example quotes it
 
 
 class ProbeFailure(BaseModel):
@@ -145,7 +146,7 @@ def _problem(record: Record, declared: frozenset[str]) -> str:
         if declared & set(record.get("mro", [])):
             return ""
         last_line = str(record.get("traceback", "")).strip().splitlines()[-1:] or [str(record.get("exception"))]
-        exception = last_line[0][:160]
+        exception = last_line[0][:QUOTED_CHARS]
         allowed = f"it declares only {', '.join(sorted(declared))}" if declared else "it declares none"
         return f"raised {exception}, an exception the spec does not declare ({allowed})"
     if status == protocol.RETURNED:
