@@ -151,9 +151,7 @@ def test_a_repair_prompt_quotes_what_an_example_raised_and_the_line_that_raised_
         passed=False,
         traceback="  line 3, in slugify: os.makedirs(os.path.dirname(text))\nFileNotFoundError: [Errno 2] ...",
     )
-    result = EVAL_AND_A_FAILED_EXAMPLE.model_copy(
-        update={"behaviour": BehaviourResult(ran=True, outcomes=[raised])}
-    )
+    result = EVAL_AND_A_FAILED_EXAMPLE.model_copy(update={"behaviour": BehaviourResult(ran=True, outcomes=[raised])})
     wanted = (
         "got raised FileNotFoundError: [Errno 2] No such file or directory: '' "
         "(at line 3, in slugify: os.makedirs(os.path.dirname(text)))"
