@@ -48,7 +48,6 @@ class RepairPolicy:
     temperatures: tuple[float, ...] = (0.2, 0.6, 0.9)
     max_tokens_per_call: int = 512
     seed: int = 0
-    stub_on_failure: bool = True
     prefill: bool = True  # start every other sample with the exact signature, for models that can continue one
     patience: int = 2  # repairs with new code that do not beat the best before a model is given up (0: all)
 
