@@ -1,7 +1,7 @@
 """The repair loop stops where repairs stop helping (generate/progress.py), with the scripted model and the real
 sandbox: code already checked is not checked again nor counted twice, a model whose repairs do not beat the
-best is given up after `patience` of them (and the next model takes over at once), a probe failure is quoted in
-one repair prompt only, and the report says why the attempts ended."""
+best is given up after `patience` of them (and the next model takes over at once), probe failures alone are
+asked about in one repair (and each probe call is quoted once), and the report says why the attempts ended."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.helpers import GOOD_SLUGIFY, requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel
 from toolfoundry.evidence import EvidencePolicy
 from toolfoundry.generate import RepairPolicy
-from toolfoundry.generate.progress import code_key
+from toolfoundry.generate.progress import PROBES_ASKED_ONCE, code_key
 
 pytestmark = requires_sandbox
 
@@ -93,15 +93,36 @@ def test_patience_zero_uses_every_attempt(slug_spec) -> None:
     assert len(model.requests) == 9 and tool.report.stopped == "scripted: every attempt made (3 rounds x 3 samples)"
 
 
-def test_a_probe_failure_is_quoted_in_one_repair_prompt_only(slug_spec) -> None:
+def test_probe_failures_alone_are_asked_about_in_one_repair_then_the_model_stops(slug_spec) -> None:
     # Right on both examples, but raises on an empty text, which the spec does not rule on: a probe fails.
+    # No second draw of the initial prompt, one repair (a single call) quoting the failure, then a stop.
     raising = GOOD_SLUGIFY.replace("text.lower()))", "text.lower())) or text[0]")
     model = ScriptedModel([raising])
     tool = generate(slug_spec, model, policy=RepairPolicy(patience=0))
-    prompts = list(dict.fromkeys(request.messages[-1].content for request in model.requests))  # one per round
-    repairs = [prompt for prompt in prompts if "What is wrong with it" in prompt]
-    assert len(repairs) == 1 and "slugify(text='') raised IndexError" in repairs[0]
-    assert len(model.requests) == 6  # the second repair round had nothing new to say, so it was not asked
+    assert len(model.requests) == 2 and [attempt.kind for attempt in tool.report.attempts] == ["initial", "repair"]
+    repair = model.requests[1].messages[-1].content
+    assert "What is wrong with it" in repair and "slugify(text='') raised IndexError" in repair
+    assert tool.status == "unverified" and tool.report.stopped == f"scripted: {PROBES_ASKED_ONCE}"
+
+
+def test_a_repair_of_probe_failures_that_fixes_them_is_verified(slug_spec) -> None:
+    raising = GOOD_SLUGIFY.replace("text.lower()))", "text.lower())) or text[0]")
+    model = ScriptedModel([raising, GOOD_SLUGIFY])
+    tool = generate(slug_spec, model)
+    assert tool.status == "verified" and len(model.requests) == 2
+
+
+def test_a_probe_failure_already_quoted_is_not_quoted_again(slug_spec) -> None:
+    # First wrong on an example and raising on '' (both quoted); then right on the examples, still raising on '':
+    # that probe was asked about already, so nothing new is left to ask.
+    raising = GOOD_SLUGIFY.replace("text.lower()))", "text.lower())) or text[0]")
+    wrong_and_raising = raising.replace("'-'.join(", "'_'.join(").replace('"-".join(', '"_".join(')
+    assert wrong_and_raising != raising
+    model = ScriptedModel([wrong_and_raising, wrong_and_raising, wrong_and_raising, raising])
+    tool = generate(slug_spec, model, policy=RepairPolicy(patience=0))
+    repair = model.requests[3].messages[-1].content
+    assert "slugify(text='') raised IndexError" in repair
+    assert len(model.requests) == 4
     assert tool.report.stopped == (
         "scripted: nothing new to repair: the probe failures left were quoted in an earlier repair"
     )

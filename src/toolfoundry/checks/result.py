@@ -62,6 +62,18 @@ class ValidationResult(BaseModel):
         return not self.blocking_findings and not self.failed_examples and not self.probe_failures
 
     @property
+    def only_probes_fail(self) -> bool:
+        """Every example (shown and held back) ran and passed and nothing was found: what is left are probe
+        failures, on inputs the spec's examples do not decide."""
+        return (
+            self.probe_failures > 0
+            and not self.blocking_findings
+            and self.behaviour.ran
+            and self.example_count > 0
+            and self.examples_passed == self.example_count
+        )
+
+    @property
     def usable(self) -> bool:
         """Worth shipping, if only as unverified: the code parses, is safe by policy and meets the signature
         (whatever its examples did)."""

@@ -174,6 +174,12 @@ class RepairOutcome:
         """The best candidate has something a repair prompt can quote (a check, or a test that counts)."""
         return self.best is not None and (not self.best.result.verified or bool(self.blocking_tests(self.best)))
 
+    @property
+    def only_probes_fail(self) -> bool:
+        """The best candidate meets every example and every test that counts; only probes fail."""
+        best = self.best
+        return best is not None and best.result.only_probes_fail and not self.blocking_tests(best)
+
     def blocking_tests(self, candidate: Candidate) -> list[ExampleOutcome]:
         outcomes = candidate.result.behaviour.test_outcomes
         blocking = set(self.tally.blocking(outcomes, self.final))

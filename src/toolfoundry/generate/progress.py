@@ -16,6 +16,12 @@ the quoted attempt again, and the next free sample of the same prompt may still 
 is verified at its eighth attempt, after three repeats and one new failure). Measured on the quality set
 (README, "Effort"), counting them with the other failed repairs lost that tool and others.
 
+Probe failures are inputs the spec's examples do not decide. When a candidate meets every example and only
+probes fail, the initial round draws no more samples (more draws of the prompt it met are not the remedy), and
+one repair, a single call, quotes those failures; if that does not verify, the model stops. Measured on the
+quality set (README, "Effort"), neither further draws nor further repairs fixed such a candidate, and they took
+a fifth of the default's tokens. Each probe call is quoted at most once in any case.
+
 The initial round's samples are never counted against the model: they are draws from one prompt, not repairs.
 `rounds` and `samples` stay caps; the report says which rule ended the loop.
 """
@@ -29,6 +35,12 @@ from ..checks.result import ValidationResult
 from .outcome import Candidate
 
 MAX_REPEATS = 3  # repairs in a row that repeat checked code before a model is given up
+# Why a model stops whose best candidate meets every example and fails only probes, once one repair has quoted
+# them: on the quality set neither more draws nor more repairs fixed such a candidate (README, "Effort").
+PROBES_ASKED_ONCE = (
+    "its examples pass, and one repair quoting the probe failures left (inputs the examples do not decide) "
+    "did not fix them: asked about once"
+)
 
 
 def code_key(code: str) -> str:
@@ -64,11 +76,13 @@ class Progress:
     stalled: int = 0  # repairs with new code since the best last improved, none better than it
     repeats: int = 0  # repairs in a row (since the last new code) that repeated checked code
     asked: set[str] = field(default_factory=set)  # probe calls a repair prompt has quoted: quoted once
+    probes_asked: bool = False  # a repair was asked for probe failures alone, the examples all passing: once
 
     def start_model(self) -> None:
         """A new model: its own count, and the probe failures quoted again (it has not seen them)."""
         self.stalled = self.repeats = 0
         self.asked.clear()
+        self.probes_asked = False
 
     def repeat_of(self, code: str) -> Candidate | None:
         """The candidate that already had this code, or None for new code."""

@@ -29,7 +29,7 @@ from .earlier import EarlierCandidate, checked_again
 from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .outcome import Candidate, RepairOutcome
-from .progress import Progress
+from .progress import PROBES_ASKED_ONCE, Progress
 from .prompting import Prompt, PromptBuilder
 from .spec_tests import read_spec_tests, spec_tests_messages
 
@@ -125,6 +125,7 @@ class RepairLoop:
         """The model's rounds, until one rule stops them; the rule, in the report's words."""
         for round_number in range(self.policy.rounds):
             best = outcome.best
+            samples = self.policy.samples_per_round
             # A candidate that passed everything has nothing to repair: more agreeing ones come from the start.
             if best is None or round_number == 0 or not outcome.needs_repair:
                 prompt = self.prompt_builder.build_prompt(shown, context)
@@ -135,12 +136,18 @@ class RepairLoop:
                 probes = [failure for failure in result.behaviour.probes.failures if failure.call not in progress.asked]
                 if not (result.blocking_findings or result.failed_examples or tests or probes):
                     return "nothing new to repair: the probe failures left were quoted in an earlier repair"
+                if outcome.only_probes_fail:
+                    if progress.probes_asked:
+                        return PROBES_ASKED_ONCE
+                    progress.probes_asked, samples = True, 1  # asked about once: one repair, not a round of them
                 progress.asked.update(failure.call for failure in probes[:3])
                 prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, result, tests, probes[:3])
-            for sample in range(self.policy.samples_per_round):
+            for sample in range(samples):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks, progress)
                 if outcome.verified:
                     return f"verified at attempt {outcome.best.attempt if outcome.best else len(outcome.attempts)}"
+                if outcome.only_probes_fail:
+                    break  # more draws of a prompt whose answer met every example are not the remedy; a repair is
                 if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
                     return "nothing failed, and the examples cannot run here: more samples cannot do better"
                 if candidate is not None and candidate.result.behaviour.cannot_run:
@@ -149,6 +156,8 @@ class RepairLoop:
                     return progress.reason(outcome.best.result if outcome.best else None)
             if outcome.cannot_improve:
                 return "nothing to feed back: more rounds cannot make the examples run"
+            if progress.probes_asked and prompt.kind == "repair" and outcome.only_probes_fail:
+                return PROBES_ASKED_ONCE
         policy = self.policy
         return f"every attempt made ({policy.rounds} rounds x {policy.samples_per_round} samples)"
 
