@@ -134,6 +134,35 @@ def test_the_pytest_target_matches_the_body_and_header_too(tmp_path) -> None:
     assert outcomes == {"right": 0, "body": 1, "header": 1}
 
 
+@pytest.mark.slow
+def test_the_pytest_target_asks_each_exchange_only_what_its_own_match_on_names(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from toolfoundry.output.targets import render_target, tool_view
+
+    # The second exchange names nothing to match on: a body and header other than its recorded ones still match.
+    audit = {
+        "request": {"method": "POST", "uri": HOOK + "/audit", "headers": {"Content-Type": ["application/json"]},
+                    "body": '{"recorded": true}'},
+        "response": {"status": {"code": 200, "message": "OK"}, "body": {"string": "ok"}},
+    }  # fmt: skip
+    spec = ToolSpecificationParser().parse({**WEBHOOK, "examples": [{**WEBHOOK["examples"][0], "http": [POSTED, audit]}]})
+    ((filename, source),) = render_target("pytest", [{"view": tool_view(spec, "pytest")}]).items()
+    code = REQUESTS.replace(
+        "    response.raise_for_status()\n    return",
+        "    response.raise_for_status()\n"
+        "    requests.post(webhook_url + '/audit', data='anything', timeout=10).raise_for_status()\n    return",
+        1,
+    )
+    assert "/audit" in code
+    (tmp_path / filename).write_text(source)
+    (tmp_path / "post_message.py").write_text(code)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", filename]
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert finished.returncode == 0, finished.stdout[-2000:]
+
+
 @requires_sandbox
 def test_a_secret_header_or_query_is_never_quoted_in_a_finding() -> None:
     keyed = {**POSTED, "request": {**POSTED["request"], "headers": {"Authorization": ["Bearer sk-live-123"]}}}
