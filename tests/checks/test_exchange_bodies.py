@@ -147,7 +147,8 @@ def test_the_pytest_target_asks_each_exchange_only_what_its_own_match_on_names(t
                     "body": '{"recorded": true}'},
         "response": {"status": {"code": 200, "message": "OK"}, "body": {"string": "ok"}},
     }  # fmt: skip
-    spec = ToolSpecificationParser().parse({**WEBHOOK, "examples": [{**WEBHOOK["examples"][0], "http": [POSTED, audit]}]})
+    example = {**WEBHOOK["examples"][0], "http": [POSTED, audit]}
+    spec = ToolSpecificationParser().parse({**WEBHOOK, "examples": [example]})
     ((filename, source),) = render_target("pytest", [{"view": tool_view(spec, "pytest")}]).items()
     code = REQUESTS.replace(
         "    response.raise_for_status()\n    return",
