@@ -23,7 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import redact
 from .cassettes import exchange_text, without_secrets
 
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -46,9 +45,6 @@ def exception_name_problem(value: str) -> str | None:
     if not value.rsplit(".", 1)[-1][:1].isupper():
         return f"{value!r} is not an exception class name (class names start with a capital: ValueError)"
     return None
-
-
-SHOWN_CHARS = 200  # of a file an example starts with, in a prompt
 
 
 def content_bytes(content: FileContent) -> bytes:
@@ -168,19 +164,6 @@ class Example(BaseModel):
     @field_serializer("http")
     def _http_without_secrets(self, exchanges: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
         return None if exchanges is None else without_secrets(exchanges)
-
-    def before_text(self) -> str:
-        """The files the call starts with, in a prompt's words: `app.log` holds 'third\n'. Without their
-        contents a model cannot tell which file a rotation moves where; a long file is shown by its start."""
-        parts = []
-        for path, content in self.files.items():
-            if not isinstance(content, str):
-                parts.append(f"`{path}` holds {len(content_bytes(content))} given bytes")
-            elif len(content) > SHOWN_CHARS:
-                parts.append(f"`{path}` holds {len(content)} characters, starting {content[:SHOWN_CHARS]!r}")
-            else:
-                parts.append(f"`{path}` holds {content!r}")
-        return redact(", ".join(parts))  # as any text bound for a prompt: no key-shaped string reaches one
 
     def after_text(self) -> str:
         """What `files_after` asks, in a prompt's words: `notes.txt` holds 'a\nb\n', `old.log` is gone."""
