@@ -37,14 +37,30 @@ RULES: dict[str, dict[str, Any]] = {
     "at most 2 calls": {"patience": 0, "cap": 2},
     "at most 5 calls": {"patience": 0, "cap": 5},
     "the default, and at most 6 calls": {"patience": 2, "apart": True, "repeats": 3, "cap": 6},
+    "the default (2026-12-02): and probe failures alone asked about once": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 3,
+        "probes_once": True,
+    },
 }
 
 
-def replay(row: dict[str, Any], rule: dict[str, Any], works) -> tuple[bool, bool, int, int]:
-    """(working, verified, tokens, calls) for one spec had `rule` stopped it."""
+def replay(row: dict[str, Any], rule: dict[str, Any], works, examples: int) -> tuple[bool, bool, int, int]:
+    """(working, verified, tokens, calls) for one spec had `rule` stopped it. `probes_once`: once the best meets
+    all `examples` and only probes fail, the initial round's other samples are skipped and one repair is made
+    (a repair round's other samples cannot be replayed: the run drew them from the older prompt)."""
     best: tuple[tuple[int, int], str] | None = None
     stalled = repeats = tokens = calls = 0
+    probe_repairs = 0
     for attempt in row["attempts"]:
+        only_probes = rule.get("probes_once") and best is not None and best[0][0] == examples
+        if only_probes and attempt["kind"] == "initial":
+            continue
+        if only_probes and attempt["kind"] == "repair":
+            if probe_repairs:
+                break
+            probe_repairs += 1
         calls += 1
         tokens += attempt["tokens"]
         if attempt["verified"]:
@@ -69,7 +85,9 @@ def replay(row: dict[str, Any], rule: dict[str, Any], works) -> tuple[bool, bool
 def main() -> None:
     run, raw = (json.loads(Path(path).read_text()) for path in sys.argv[1:3])
     yardstick = raw["tokens"] / raw["tools_passing_all_heldout"]
-    heldout = {spec.name: cases for spec, cases in quality.load_quality_set()}
+    pairs = quality.load_quality_set()
+    heldout = {spec.name: cases for spec, cases in pairs}
+    examples = {spec.name: len(spec.examples) for spec, _ in pairs}
     runner, scores = SandboxRunner(), {}
 
     def works(tool: str, code: str | None) -> bool:
@@ -83,7 +101,7 @@ def main() -> None:
     print("| stop rule | working tools | verified (right) | calls | tokens | tokens per working tool (x raw) |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, rule in RULES.items():
-        results = [replay(row, rule, works) for row in run["rows"]]
+        results = [replay(row, rule, works, examples[row["tool"]]) for row in run["rows"]]
         working = sum(w for w, *_ in results)
         verified = sum(v for _, v, *_ in results)
         right = sum(w and v for w, v, *_ in results)

@@ -157,11 +157,19 @@ def test_the_pytest_target_asks_each_exchange_only_what_its_own_match_on_names(t
         1,
     )
     assert "/audit" in code
-    (tmp_path / filename).write_text(source)
-    (tmp_path / "post_message.py").write_text(code)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", filename]
-    finished = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
-    assert finished.returncode == 0, finished.stdout[-2000:]
+    wrong_first = code.replace('json={"text": text}', 'json={"message": text}', 1)  # the first asks for its body
+    assert wrong_first != code
+    outcomes = {}
+    for name, tool in (("right", code), ("wrong first body", wrong_first)):
+        folder = tmp_path / name.replace(" ", "_")
+        folder.mkdir()
+        (folder / filename).write_text(source)
+        (folder / "post_message.py").write_text(tool)
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", filename]
+        finished = subprocess.run(command, capture_output=True, text=True, cwd=folder)
+        outcomes[name] = (finished.returncode, "1 passed" in finished.stdout, finished.stdout[-1500:])
+    assert outcomes["right"][:2] == (0, True), outcomes["right"][2]
+    assert outcomes["wrong first body"][:2] == (1, False), outcomes["wrong first body"][2]
 
 
 @requires_sandbox

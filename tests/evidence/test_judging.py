@@ -1,7 +1,7 @@
 """What the sandbox's probe records mean for a candidate: judged against what the spec declares."""
 
 from toolfoundry.evidence import Evidence
-from toolfoundry.evidence.judging import judge_probes
+from toolfoundry.evidence.judging import QUOTED_CHARS, judge_probes, quoted_exception
 from toolfoundry.evidence.probes import Probe, ProbePlan
 from toolfoundry.spec import ToolSpecificationParser
 
@@ -81,3 +81,9 @@ def test_a_spent_time_budget_stops_probing_without_failing() -> None:
     ]
     result = judge_probes(SPEC, PLAN, records, "")
     assert result.clean and result.ran == 1 and "time budget" in result.notes[-1]
+
+
+def test_an_exception_is_quoted_on_one_line_without_keys_and_short() -> None:
+    quoted = quoted_exception("ValueError: bad key sk-" + "A" * 30 + "\n  on line two\n" + "x" * 400)
+    assert "\n" not in quoted and "[REDACTED]" in quoted and "AAAAAAAA" not in quoted
+    assert quoted.startswith("ValueError: bad key [REDACTED] on line two") and len(quoted) == QUOTED_CHARS

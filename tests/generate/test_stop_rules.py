@@ -9,7 +9,7 @@ from tests.helpers import GOOD_SLUGIFY, requires_sandbox
 from toolfoundry import LLMCodeGenerator, ScriptedModel
 from toolfoundry.evidence import EvidencePolicy
 from toolfoundry.generate import RepairPolicy
-from toolfoundry.generate.progress import PROBES_ASKED_ONCE, code_key
+from toolfoundry.generate.progress import PROBES_ASKED_NO_CODE, PROBES_ASKED_ONCE, code_key
 
 pytestmark = requires_sandbox
 
@@ -110,6 +110,34 @@ def test_a_repair_of_probe_failures_that_fixes_them_is_verified(slug_spec) -> No
     model = ScriptedModel([raising, GOOD_SLUGIFY])
     tool = generate(slug_spec, model)
     assert tool.status == "verified" and len(model.requests) == 2
+
+
+RAISING = GOOD_SLUGIFY.replace("text.lower()))", "text.lower())) or text[0]")  # right, but raises on ''
+
+
+def test_with_no_round_left_the_report_says_the_probe_failures_were_not_asked_about(slug_spec) -> None:
+    model = ScriptedModel([RAISING])
+    tool = generate(slug_spec, model, policy=RepairPolicy(rounds=1))
+    assert len(model.requests) == 1 and tool.status == "unverified"
+    assert tool.report.stopped == (
+        "scripted: its examples pass and only probes fail, and no round was left to ask about them (--rounds)"
+    )
+
+
+def test_a_probe_repair_that_gives_no_code_is_reported_as_such(slug_spec) -> None:
+    model = ScriptedModel([RAISING, "I cannot help with that."])
+    tool = generate(slug_spec, model)
+    assert len(model.requests) == 2 and tool.report.stopped == f"scripted: {PROBES_ASKED_NO_CODE}"
+
+
+def test_a_fallback_model_draws_its_own_round_after_the_first_stopped_on_probes(slug_spec) -> None:
+    weak, strong = ScriptedModel([RAISING], name="weak"), ScriptedModel([WRONG, GOOD_SLUGIFY], name="strong")
+    tool = generate(slug_spec, weak, strong)
+    assert tool.status == "verified"
+    # The weak model's candidate, meeting every example, does not end the strong model's initial round early.
+    assert [(attempt.model, attempt.kind) for attempt in tool.report.attempts] == [
+        ("weak", "initial"), ("weak", "repair"), ("strong", "initial"), ("strong", "initial"),
+    ]  # fmt: skip
 
 
 def test_a_probe_failure_already_quoted_is_not_quoted_again(slug_spec) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SandboxUnavailable
-from ..evidence.judging import QUOTED_CHARS, ProbeResult, call_text, judge_probes
+from ..evidence.judging import ProbeResult, call_text, judge_probes, quoted_exception
 from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
@@ -130,7 +130,7 @@ def _value_outcome(
     message = str(record.get("message", "")).strip()
     return ExampleOutcome(
         **base,
-        got="raised " + (f"{exception}: {message}" if message else exception)[:QUOTED_CHARS],
+        got="raised " + quoted_exception(f"{exception}: {message}" if message else exception),
         passed=raised,
         traceback=str(record.get("traceback", ""))[:1500],
     )

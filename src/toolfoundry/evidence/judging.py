@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import redact
 from ..sandbox import protocol
 from ..sandbox.protocol import Record
 from ..spec import ToolSpec
@@ -21,6 +22,12 @@ from .probes import Probe, ProbePlan
 # Failures quoted in a report or repair prompt: enough to act on, few enough to read.
 MAX_FAILURES_KEPT = 5
 QUOTED_CHARS = 160  # of an exception with its message, as a finding or a failed example quotes it
+
+
+def quoted_exception(text: str) -> str:
+    """`KeyError: 'x'` as a report or a repair prompt quotes it: one line (a multi-line message would break a
+    prompt's list), no key-shaped string or secret of the environment, at most QUOTED_CHARS."""
+    return redact(" ".join(text.split()))[:QUOTED_CHARS]
 
 
 class ProbeFailure(BaseModel):
@@ -146,7 +153,7 @@ def _problem(record: Record, declared: frozenset[str]) -> str:
         if declared & set(record.get("mro", [])):
             return ""
         last_line = str(record.get("traceback", "")).strip().splitlines()[-1:] or [str(record.get("exception"))]
-        exception = last_line[0][:QUOTED_CHARS]
+        exception = quoted_exception(last_line[0])
         allowed = f"it declares only {', '.join(sorted(declared))}" if declared else "it declares none"
         return f"raised {exception}, an exception the spec does not declare ({allowed})"
     if status == protocol.RETURNED:

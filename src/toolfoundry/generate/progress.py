@@ -17,8 +17,10 @@ is verified at its eighth attempt, after three repeats and one new failure). Mea
 (README, "Effort"), counting them with the other failed repairs lost that tool and others.
 
 Probe failures are inputs the spec's examples do not decide. When a candidate meets every example and only
-probes fail, the initial round draws no more samples (more draws of the prompt it met are not the remedy), and
-one repair, a single call, quotes those failures; if that does not verify, the model stops. Measured on the
+probes fail, its round draws no more samples (more draws of the prompt it answered are not the remedy), and
+one repair, a single call, quotes those failures; if that does not verify, the model stops. Only the model's
+own draw ends a round early: a fallback model, or one starting from candidates checked before, still draws its
+round. Measured on the
 quality set (README, "Effort"), neither further draws nor further repairs fixed such a candidate, and they took
 a fifth of the default's tokens. Each probe call is quoted at most once in any case.
 
@@ -39,8 +41,9 @@ MAX_REPEATS = 3  # repairs in a row that repeat checked code before a model is g
 # them: on the quality set neither more draws nor more repairs fixed such a candidate (README, "Effort").
 PROBES_ASKED_ONCE = (
     "its examples pass, and one repair quoting the probe failures left (inputs the examples do not decide) "
-    "did not fix them: asked about once"
+    "did not clear them: asked about once"
 )
+PROBES_ASKED_NO_CODE = "its examples pass, and the one repair asked for the probe failures left gave no usable code"
 
 
 def code_key(code: str) -> str:

@@ -29,7 +29,7 @@ from .earlier import EarlierCandidate, checked_again
 from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .outcome import Candidate, RepairOutcome
-from .progress import PROBES_ASKED_ONCE, Progress
+from .progress import PROBES_ASKED_NO_CODE, PROBES_ASKED_ONCE, Progress
 from .prompting import Prompt, PromptBuilder
 from .spec_tests import read_spec_tests, spec_tests_messages
 
@@ -41,7 +41,7 @@ AttemptObserver = Callable[[str, AttemptRecord], None]
 
 @dataclass(frozen=True)
 class RepairPolicy:
-    """How hard to try. Calls per model = rounds x samples_per_round."""
+    """How hard to try. Calls per model: at most rounds x samples_per_round (the stop rules end them sooner)."""
 
     rounds: int = 3  # the initial round plus repair rounds
     samples_per_round: int = 3
@@ -142,12 +142,15 @@ class RepairLoop:
                     progress.probes_asked, samples = True, 1  # asked about once: one repair, not a round of them
                 progress.asked.update(failure.call for failure in probes[:3])
                 prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, result, tests, probes[:3])
+            asking_about_probes = samples == 1 and prompt.kind == "repair" and progress.probes_asked
             for sample in range(samples):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks, progress)
                 if outcome.verified:
                     return f"verified at attempt {outcome.best.attempt if outcome.best else len(outcome.attempts)}"
-                if outcome.only_probes_fail:
-                    break  # more draws of a prompt whose answer met every example are not the remedy; a repair is
+                if asking_about_probes:
+                    return PROBES_ASKED_ONCE if candidate is not None else PROBES_ASKED_NO_CODE
+                if candidate is not None and candidate is outcome.best and outcome.only_probes_fail:
+                    break  # this draw met every example: more draws of its prompt are not the remedy, a repair is
                 if candidate is not None and candidate.result.is_valid and not candidate.result.behaviour.ran:
                     return "nothing failed, and the examples cannot run here: more samples cannot do better"
                 if candidate is not None and candidate.result.behaviour.cannot_run:
@@ -156,8 +159,8 @@ class RepairLoop:
                     return progress.reason(outcome.best.result if outcome.best else None)
             if outcome.cannot_improve:
                 return "nothing to feed back: more rounds cannot make the examples run"
-            if progress.probes_asked and prompt.kind == "repair" and outcome.only_probes_fail:
-                return PROBES_ASKED_ONCE
+        if outcome.only_probes_fail and not progress.probes_asked:
+            return "its examples pass and only probes fail, and no round was left to ask about them (--rounds)"
         policy = self.policy
         return f"every attempt made ({policy.rounds} rounds x {policy.samples_per_round} samples)"
 
