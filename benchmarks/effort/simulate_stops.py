@@ -32,7 +32,11 @@ RULES: dict[str, dict[str, Any]] = {
     "patience 2: repairs without progress, repeats counted": {"patience": 2},
     "patience 2: any attempt after the first, repeats counted": {"patience": 2, "initial": True},
     "patience 2: new code only; 2 repeats in a row": {"patience": 2, "apart": True, "repeats": 2},
-    "patience 2: new code only; 3 repeats in a row (the default)": {"patience": 2, "apart": True, "repeats": 3},
+    "patience 2: new code only; 3 repeats in a row (the default until 2026-12-02)": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 3,
+    },
     "patience 1: new code only; 2 repeats in a row": {"patience": 1, "apart": True, "repeats": 2},
     "at most 2 calls": {"patience": 0, "cap": 2},
     "at most 5 calls": {"patience": 0, "cap": 5},
