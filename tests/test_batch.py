@@ -33,11 +33,14 @@ from toolfoundry.checks import NotRun
 from toolfoundry.errors import ConfigError
 from toolfoundry.evidence import Evidence
 from toolfoundry.generate import ContextBuilder, FallbackPolicy, LLMCodeGenerator, PromptBuilder, repair
+from toolfoundry.generate.prompting import PROMPT_VERSION
 from toolfoundry.models.base import Completion, CompletionRequest
 from toolfoundry.models.scripted import ScriptedModel, tool_asked_for
 from toolfoundry.report import ToolReport
 from toolfoundry.service import LLMService
 from toolfoundry.spec import ToolSpecificationParser
+
+COMPACT = f"{PROMPT_VERSION}-compact"  # the prompt version a compact-style run records
 
 
 def test_a_per_tool_script_answers_each_tool_with_its_own_replies() -> None:
@@ -202,12 +205,12 @@ def test_the_prompt_style_follows_the_model_and_a_new_style_is_not_skipped(tmp_p
     first = cli("generate", specs, "-o", out, *common, "--prompt-style", "compact")
     assert first.exit_code == 0, first.output
     report = json.loads((out / "slugify.report.json").read_text())
-    assert report["prompt_version"] == "3-compact" and json.loads(first.stdout)["prompt_version"] == "3-compact"
+    assert report["prompt_version"] == COMPACT and json.loads(first.stdout)["prompt_version"] == COMPACT
     again = cli("generate", specs, "-o", out, *common, "--prompt-style", "compact")
     assert [t["state"] for t in json.loads(again.stdout)["tools"]] == ["skipped"]
     full = cli("generate", specs, "-o", out, *common)  # a scripted model prefers the full prompt
     assert [t["state"] for t in json.loads(full.stdout)["tools"]] == ["done"]
-    assert json.loads((out / "slugify.report.json").read_text())["prompt_version"] == "3"
+    assert json.loads((out / "slugify.report.json").read_text())["prompt_version"] == PROMPT_VERSION
 
 
 @requires_sandbox
@@ -215,7 +218,7 @@ def test_a_model_that_prefers_the_compact_prompt_gets_it_and_its_replies_by_tool
     model = ScriptedModel({"slugify": [GOOD_SLUGIFY]}, prompt_style="compact", keep_requests=5)
     generator = LLMCodeGenerator.create(model=model, llm_service=LLMService(), library=None)
     tool = asyncio.run(generator.generate_code(ToolSpecificationParser().parse(SLUG_SPEC)))
-    assert tool.status == "verified" and tool.report.prompt_version == "3-compact"
+    assert tool.status == "verified" and tool.report.prompt_version == COMPACT
     (request,) = model.requests
     assert [message.role for message in request.messages] == ["user"]
     assert request.messages[0].content.startswith("Write this Python function:")
