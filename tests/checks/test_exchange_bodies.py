@@ -172,6 +172,27 @@ def test_the_pytest_target_asks_each_exchange_only_what_its_own_match_on_names(t
     assert outcomes["wrong first body"][:2] == (1, False), outcomes["wrong first body"][2]
 
 
+@pytest.mark.slow
+def test_the_pytest_target_compares_a_json_body_by_value_as_the_checks_do(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from toolfoundry.output.targets import render_target, tool_view
+
+    # Recorded with spaces and a JSON Content-Type; sent compact, with none: the same JSON, so the same body.
+    posted = {**POSTED, "match_on": ["body"]}
+    code = REQUESTS.replace('json={"text": text}', "data=json.dumps({'text': text}, separators=(',', ':'))")
+    code = "import json\n" + code
+    spec = ToolSpecificationParser().parse({**WEBHOOK, "examples": [{**WEBHOOK["examples"][0], "http": [posted]}]})
+    assert SandboxRunner().run_examples(code, spec).outcomes[0].passed  # the checks take it
+    ((filename, source),) = render_target("pytest", [{"view": tool_view(spec, "pytest")}]).items()
+    (tmp_path / filename).write_text(source)
+    (tmp_path / "post_message.py").write_text(code)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", filename]
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert finished.returncode == 0 and "1 passed" in finished.stdout, finished.stdout[-2000:]
+
+
 @requires_sandbox
 def test_a_secret_header_or_query_is_never_quoted_in_a_finding() -> None:
     keyed = {**POSTED, "request": {**POSTED["request"], "headers": {"Authorization": ["Bearer sk-live-123"]}}}

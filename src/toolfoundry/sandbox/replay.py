@@ -49,7 +49,8 @@ def _request(interaction):
 
 
 def _comparable(request):
-    """A request's body as the tool meant it: JSON and forms parsed (key order and spacing are not meaning)."""
+    """A request's body as the tool meant it: JSON and forms parsed (key order and spacing are not meaning).
+    The pytest target's template holds the same comparison (this module is shipped alone): keep them alike."""
     body = request.body or b""
     if not isinstance(body, bytes):  # a file or a generator the tool sent: compared as it is
         return body
