@@ -47,6 +47,13 @@ RULES: dict[str, dict[str, Any]] = {
         "repeats": 3,
         "probes_once": True,
     },
+    "as the default, and no repair for probe failures alone": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 3,
+        "probes_once": True,
+        "probe_repairs": 0,
+    },
 }
 
 
@@ -62,7 +69,7 @@ def replay(row: dict[str, Any], rule: dict[str, Any], works, examples: int) -> t
         if only_probes and attempt["kind"] == "initial":
             continue
         if only_probes and attempt["kind"] == "repair":
-            if probe_repairs:
+            if probe_repairs >= rule.get("probe_repairs", 1):
                 break
             probe_repairs += 1
         calls += 1
