@@ -65,13 +65,7 @@ class ValidationResult(BaseModel):
     def only_probes_fail(self) -> bool:
         """Every example (shown and held back) ran and passed and nothing was found: what is left are probe
         failures, on inputs the spec's examples do not decide."""
-        return (
-            self.probe_failures > 0
-            and not self.blocking_findings
-            and self.behaviour.ran
-            and self.example_count > 0
-            and self.examples_passed == self.example_count
-        )
+        return self.probe_failures > 0 and not self.blocking_findings and self.every_example_passed
 
     @property
     def usable(self) -> bool:
@@ -80,14 +74,14 @@ class ValidationResult(BaseModel):
         return all(self.passed(check) for check in ("extract", "syntax", "security", "compliance"))
 
     @property
+    def every_example_passed(self) -> bool:
+        """The examples ran, there are some, and each one (shown and held back) passed."""
+        return self.behaviour.ran and self.example_count > 0 and self.examples_passed == self.example_count
+
+    @property
     def verified(self) -> bool:
         """Every check passed: every one of the spec's examples (shown and held back) and every probe."""
-        return (
-            self.is_valid
-            and self.behaviour.ran
-            and self.example_count > 0
-            and self.examples_passed == self.example_count
-        )
+        return self.is_valid and self.every_example_passed
 
     @property
     def unverified_reason(self) -> str:

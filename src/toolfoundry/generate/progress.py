@@ -20,9 +20,8 @@ Probe failures are inputs the spec's examples do not decide. When a candidate me
 probes fail, its round draws no more samples (more draws of the prompt it answered are not the remedy), and
 one repair, a single call, quotes those failures; if that does not verify, the model stops. Only the model's
 own draw ends a round early: a fallback model, or one starting from candidates checked before, still draws its
-round. Measured on the
-quality set (README, "Effort"), neither further draws nor further repairs fixed such a candidate, and they took
-a fifth of the default's tokens. Each probe call is quoted at most once in any case.
+round. Measured on the quality set (README, "Effort"), neither further draws nor further repairs fixed such a
+candidate, and they took a fifth of the default's tokens. Each probe call is quoted at most once in any case.
 
 The initial round's samples are never counted against the model: they are draws from one prompt, not repairs.
 `rounds` and `samples` stay caps; the report says which rule ended the loop.

@@ -125,7 +125,7 @@ class RepairLoop:
         """The model's rounds, until one rule stops them; the rule, in the report's words."""
         for round_number in range(self.policy.rounds):
             best = outcome.best
-            samples = self.policy.samples_per_round
+            asking_about_probes = False  # this round is the one repair asked for probe failures alone
             # A candidate that passed everything has nothing to repair: more agreeing ones come from the start.
             if best is None or round_number == 0 or not outcome.needs_repair:
                 prompt = self.prompt_builder.build_prompt(shown, context)
@@ -139,11 +139,10 @@ class RepairLoop:
                 if outcome.only_probes_fail:
                     if progress.probes_asked:
                         return PROBES_ASKED_ONCE
-                    progress.probes_asked, samples = True, 1  # asked about once: one repair, not a round of them
+                    progress.probes_asked = asking_about_probes = True  # asked once: one call, not a round
                 progress.asked.update(failure.call for failure in probes[:3])
                 prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, result, tests, probes[:3])
-            asking_about_probes = samples == 1 and prompt.kind == "repair" and progress.probes_asked
-            for sample in range(samples):
+            for sample in range(1 if asking_about_probes else self.policy.samples_per_round):
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks, progress)
                 if outcome.verified:
                     return f"verified at attempt {outcome.best.attempt if outcome.best else len(outcome.attempts)}"
