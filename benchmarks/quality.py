@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="tool names to run (default: the whole set)")
     parser.add_argument("--rounds", type=int, default=FallbackPolicy.rounds)
     parser.add_argument("--samples", type=int, default=FallbackPolicy.samples_per_round)
+    parser.add_argument("--repair-samples", type=int, default=FallbackPolicy.repair_samples)
     parser.add_argument("--patience", type=int, default=FallbackPolicy.patience, help="0: every attempt")
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument("--prompt-style", choices=PROMPT_STYLES, help="default: the model's own preference")
@@ -250,6 +251,7 @@ def main() -> None:
         max_tokens_per_call=MAX_TOKENS,
         prefill=not args.no_prefill,
         patience=args.patience,
+        repair_samples=args.repair_samples,
     )
     if args.temperatures:
         policy = replace(policy, temperatures=tuple(args.temperatures))
@@ -263,12 +265,17 @@ def main() -> None:
         summary["policy"] = (
             {"rounds": 1, "samples_per_round": 1}
             if mode == "baseline"
-            else {"rounds": policy.rounds, "samples_per_round": policy.samples_per_round}
+            else {
+                "rounds": policy.rounds,
+                "samples_per_round": policy.samples_per_round,
+                "repair_samples": policy.repair_samples,
+            }
         )
         label = mode if mode == "baseline" else f"pipeline-{policy.rounds}x{policy.samples_per_round}"
         label += "-compact" if summary["prompt_style"] == "compact" else ""
         label += "-no-prefill" if args.no_prefill else ""
         label += f"-patience{args.patience}" if mode != "baseline" and args.patience != FallbackPolicy.patience else ""
+        label += f"-repair{args.repair_samples}" if args.repair_samples != FallbackPolicy.repair_samples else ""
         label += f"-t{'-'.join(map(str, args.temperatures))}" if args.temperatures else ""
         if mode != "baseline":
             label += "-before" if args.before else _evidence_label(args)

@@ -47,6 +47,49 @@ RULES: dict[str, dict[str, Any]] = {
         "repeats": 3,
         "probes_once": True,
     },
+    "as the default, and repair rounds without the near-greedy sample": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 3,
+        "probes_once": True,
+        "repair_samples": (1, 2),
+    },
+    "as that, and 2 repeats in a row": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 2,
+        "probes_once": True,
+        "repair_samples": (1, 2),
+    },
+    "as that, patience 1": {
+        "patience": 1,
+        "apart": True,
+        "repeats": 2,
+        "probes_once": True,
+        "repair_samples": (1, 2),
+    },
+    "repair rounds of the warmest sample only": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 2,
+        "probes_once": True,
+        "repair_samples": (2,),
+    },
+    "repair rounds of the warmest sample only, and a repeat ends them": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 1,
+        "probes_once": True,
+        "repair_samples": (2,),
+    },
+    "every repair the warmest sample only, and a repeat ends them": {
+        "patience": 2,
+        "apart": True,
+        "repeats": 1,
+        "probes_once": True,
+        "repair_samples": (2,),
+        "warm_probe_repair": True,
+    },
     "as the default, and no repair for probe failures alone": {
         "patience": 2,
         "apart": True,
@@ -63,15 +106,20 @@ def replay(row: dict[str, Any], rule: dict[str, Any], works, examples: int) -> t
     (a repair round's other samples cannot be replayed: the run drew them from the older prompt)."""
     best: tuple[tuple[int, int], str] | None = None
     stalled = repeats = tokens = calls = 0
-    probe_repairs = 0
+    probe_repairs = repairs = 0
     for attempt in row["attempts"]:
         only_probes = rule.get("probes_once") and best is not None and best[0][0] == examples
+        sample = repairs % 3  # the run drew 3 samples per repair round
+        repairs += attempt["kind"] == "repair"
         if only_probes and attempt["kind"] == "initial":
             continue
-        if only_probes and attempt["kind"] == "repair":
+        skipped = attempt["kind"] == "repair" and sample not in rule.get("repair_samples", (0, 1, 2))
+        if only_probes and attempt["kind"] == "repair" and not (skipped and rule.get("warm_probe_repair")):
             if probe_repairs >= rule.get("probe_repairs", 1):
                 break
             probe_repairs += 1
+        elif skipped:
+            continue
         calls += 1
         tokens += attempt["tokens"]
         if attempt["verified"]:

@@ -12,7 +12,7 @@ from toolfoundry.models.base import CompletionRequest
 from toolfoundry.service import LLMService, ServiceSettings
 
 pytestmark = requires_sandbox
-POLICY = RepairPolicy(rounds=2, samples_per_round=2)
+POLICY = RepairPolicy(rounds=2, samples_per_round=2, repair_samples=2)  # 4 calls: both slots in repairs
 WRONG = '```python\ndef slugify(text: str) -> str:\n    """S."""\n    return text.upper()\n```'
 HALF_RIGHT = (
     '```python\ndef slugify(text: str) -> str:\n    """S."""\n    return text.lower().replace(\' \', \'-\')\n```'
@@ -159,10 +159,10 @@ def test_a_rejected_key_is_not_tried_again_and_the_next_model_takes_over(slug_sp
 def test_the_factory_gives_the_service_its_settings_and_the_prompt_builders_version() -> None:
     settings = ServiceSettings(timeout_s=7.0, max_tokens_total=9)
     generator = LLMCodeGenerator.create(ScriptedModel(["x"], prompt_style="compact"), service=settings)
-    assert generator.prompt_builder.version == "4-compact"
+    assert generator.prompt_builder.version == "5-compact"
     assert generator.llm_service.prompt_version == generator.prompt_builder.version
     assert generator.llm_service.settings is settings
-    assert generator.identity.prompt_version == "4-compact" and generator.identity.model == "scripted"
+    assert generator.identity.prompt_version == "5-compact" and generator.identity.model == "scripted"
     with pytest.raises(ConfigError, match="not both"):  # a whole service brings its own settings
         LLMCodeGenerator.create(ScriptedModel(["x"]), service=settings, llm_service=LLMService())
 

@@ -115,7 +115,7 @@ def test_the_compact_prompt_holds_signature_description_and_examples_and_nothing
     assert "Similar verified tool" not in user.content and "Rules" not in user.content
     assert len(user.content) < len(full.messages[-1].content) / 3
     assert compact.prefill == full.prefill  # the signature is still fixed for the model
-    assert (full.version, compact.version) == ("4", "4-compact")
+    assert (full.version, compact.version) == ("5", "5-compact")
 
 
 def test_the_compact_repair_prompt_quotes_the_attempt_and_what_failed(slug_spec) -> None:
@@ -124,11 +124,11 @@ def test_the_compact_repair_prompt_quotes_the_attempt_and_what_failed(slug_spec)
         slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): return eval(text)", result
     )
     (user,) = prompt.messages
-    assert prompt.kind == "repair" and prompt.version == "4-compact"
+    assert prompt.kind == "repair" and prompt.version == "5-compact"
     assert user.content.startswith("Write this Python function:")
     assert "def slugify(text): return eval(text)" in user.content
     assert "`eval()` runs arbitrary code" in user.content
-    assert "slugify(text='Hi') should return 'hi', got 'Hi'" in user.content
+    assert "slugify(text='Hi') should return 'hi', got 'Hi' (they differ only in letter case)" in user.content
 
 
 def test_an_unknown_prompt_style_is_refused() -> None:

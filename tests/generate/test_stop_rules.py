@@ -34,21 +34,40 @@ def test_formatting_and_comments_do_not_make_new_code() -> None:
     assert code_key("def f(x):\n    return x\n") != code_key("def f(x):\n    return -x\n")
 
 
-def test_a_model_that_repeats_itself_stops_after_three_repeated_repairs_not_nine(slug_spec) -> None:
+def test_a_model_that_repeats_itself_stops_after_one_repeated_repair_not_nine(slug_spec) -> None:
     model = ScriptedModel([WRONG])  # the same reply, every time
     tool = generate(slug_spec, model)
-    assert tool.status == "unverified" and len(model.requests) == 6  # 3 initial samples, then 3 repairs
-    assert [attempt.same_as for attempt in tool.report.attempts] == [None, 1, 1, 1, 1, 1]  # checked once
-    assert tool.report.stopped.startswith("scripted: 3 repairs in a row gave code already checked:")
+    assert tool.status == "unverified" and len(model.requests) == 4  # 3 initial samples, then 1 repair
+    assert [attempt.same_as for attempt in tool.report.attempts] == [None, 1, 1, 1]  # checked once
+    assert tool.report.stopped.startswith(
+        "scripted: a repair gave code already checked (the next round would quote the same attempt):"
+    )
     assert "still failing the example slugify(text='Hello World')" in tool.report.stopped
 
 
-def test_a_repeat_between_new_failures_is_counted_apart(slug_spec) -> None:
-    # The Quickstart's pattern: repeats and a new failure, then a right repair. Two new failures stop it.
+def test_a_repair_round_is_one_draw_in_the_warmest_slot(slug_spec) -> None:
+    # The initial round's three slots, then each repair round only the round's last: the warmest (prefilled
+    # for a model that takes a prefill; the scripted one does not), with that slot's seed.
+    model = ScriptedModel([WRONG, WRONG, WRONG, slug("text.title()"), GOOD_SLUGIFY])
+    tool = generate(slug_spec, model)
+    assert tool.status == "verified" and len(model.requests) == 5
+    drawn = [(attempt.kind, attempt.temperature) for attempt in tool.report.attempts]
+    assert drawn == [("initial", 0.0), ("initial", 0.6), ("initial", 0.9), ("repair", 0.9), ("repair", 0.9)]
+    assert [request.seed for request in model.requests] == [0, 1, 2, 102, 202]
+
+
+def test_with_more_draws_per_repair_round_a_repeat_between_new_failures_is_counted_apart(slug_spec) -> None:
+    # Three draws per repair round (the warm end of the round first): a round ends the model only when every
+    # draw in it repeats; two new failures stop it.
+    policy = RepairPolicy(repair_samples=3)
     replies = [WRONG, WRONG, WRONG, WRONG, slug("text.title()"), WRONG, WRONG, GOOD_SLUGIFY]
-    assert generate(slug_spec, ScriptedModel(replies)).status == "verified"
-    stopped = generate(slug_spec, ScriptedModel([WRONG, WRONG, WRONG, slug("text.title()"), slug("text.swapcase()")]))
+    assert generate(slug_spec, ScriptedModel(replies), policy=policy).status == "verified"
+    model = ScriptedModel([WRONG, WRONG, WRONG, slug("text.title()"), slug("text.swapcase()")])
+    stopped = generate(slug_spec, model, policy=policy)
     assert "no progress in 2 repairs with new code" in stopped.report.stopped
+    repeating = ScriptedModel([WRONG])
+    tool = generate(slug_spec, repeating, policy=policy)
+    assert len(repeating.requests) == 6 and "3 repairs in a row gave code already checked" in tool.report.stopped
 
 
 def test_variations_that_fail_the_same_way_stop_as_soon(slug_spec) -> None:
@@ -62,7 +81,7 @@ def test_variations_that_fail_the_same_way_stop_as_soon(slug_spec) -> None:
 def test_a_repair_that_makes_progress_resets_the_count(slug_spec) -> None:
     # 0 of 2 examples, three times; a repair passes 1; one that does not beat it; then one that passes both.
     model = ScriptedModel([WRONG, WRONG, WRONG, HALF_RIGHT, slug("text.lower()"), GOOD_SLUGIFY])
-    tool = generate(slug_spec, model)
+    tool = generate(slug_spec, model, policy=RepairPolicy(rounds=4))  # three repair rounds of one draw
     assert tool.status == "verified" and len(model.requests) == 6
     assert tool.report.stopped == "scripted: verified at attempt 6"
 
@@ -71,9 +90,9 @@ def test_the_next_model_takes_over_as_soon_as_the_first_stops_progressing(slug_s
     weak, strong = ScriptedModel([WRONG], name="weak"), ScriptedModel([GOOD_SLUGIFY], name="strong")
     tool = generate(slug_spec, weak, strong)
     assert tool.status == "verified"
-    assert [attempt.model for attempt in tool.report.attempts] == ["weak"] * 6 + ["strong"]
-    assert tool.report.stopped.startswith("weak: 3 repairs in a row gave code already checked")
-    assert tool.report.stopped.endswith("; strong: verified at attempt 7")
+    assert [attempt.model for attempt in tool.report.attempts] == ["weak"] * 4 + ["strong"]
+    assert tool.report.stopped.startswith("weak: a repair gave code already checked")
+    assert tool.report.stopped.endswith("; strong: verified at attempt 5")
 
 
 def test_the_same_code_twice_is_not_two_agreeing_candidates(slug_spec) -> None:
@@ -90,7 +109,8 @@ def test_the_same_code_twice_is_not_two_agreeing_candidates(slug_spec) -> None:
 def test_patience_zero_uses_every_attempt(slug_spec) -> None:
     model = ScriptedModel([WRONG])
     tool = generate(slug_spec, model, policy=RepairPolicy(patience=0))
-    assert len(model.requests) == 9 and tool.report.stopped == "scripted: every attempt made (3 rounds x 3 samples)"
+    assert len(model.requests) == 5  # 3 samples, then 2 repair rounds of one draw
+    assert tool.report.stopped == "scripted: every attempt made (3 samples, 2 repair rounds)"
 
 
 def test_probe_failures_alone_are_asked_about_in_one_repair_then_the_model_stops(slug_spec) -> None:

@@ -18,6 +18,7 @@ from ..evidence.probes import ProbePlan
 from ..evidence.types import type_tree
 from ..sandbox import SandboxLimits, describe_limits, is_loopback, protocol, run_in_sandbox, split_host_port
 from ..spec import Example, ToolSpec
+from .difference import describe_difference
 from .exchanges import exchanges_problem, json_ready, unreachable_hosts
 from .folder_after import folder_problem
 
@@ -44,6 +45,12 @@ class ExampleOutcome(BaseModel):
         since "raised FileNotFoundError" alone does not say which of the tool's calls was wrong."""
         lines = [line.strip() for line in self.traceback.splitlines() if line.startswith("  line ")]
         return lines[-1][:200] if lines else ""
+
+    @property
+    def difference(self) -> str:
+        """How the value differs from the expected one, where that is certain ("they differ only in letter
+        case"): a repair prompt quotes it, since a weak model shown both values often does not see it."""
+        return "" if self.passed else describe_difference(self.expected, self.got)
 
 
 class BehaviourResult(BaseModel):

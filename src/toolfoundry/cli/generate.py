@@ -46,13 +46,16 @@ def generate(
         list[str] | None, typer.Option("--fallback-model", help="model to escalate to; repeatable")
     ] = None,
     rounds: Annotated[int, typer.Option(min=1, help="initial round plus repair rounds, per model")] = 3,
-    samples: Annotated[int, typer.Option(min=1, help="candidates sampled per round")] = 3,
+    samples: Annotated[int, typer.Option(min=1, help="candidates sampled in the first round")] = 3,
+    repair_samples: Annotated[
+        int, typer.Option(min=1, help="candidates per repair round, the warmest of a round's samples first")
+    ] = RepairPolicy.repair_samples,
     patience: Annotated[
         int,
         typer.Option(
             min=0,
-            help="repairs with new code in a row that do not beat the best before a model is given up (3 that "
-            "repeat checked code also do; 0: every attempt)",
+            help="repairs with new code in a row that do not beat the best before a model is given up (a "
+            "repair round that only repeats checked code also ends it; 0: every attempt)",
         ),
     ] = RepairPolicy.patience,
     probes: ProbesOption = DEFAULT_PROBES,
@@ -116,7 +119,9 @@ def generate(
         generator = LLMCodeGenerator.create(
             model=model,
             fallback_models=tuple(fallback_model or ()),
-            policy=RepairPolicy(rounds=rounds, samples_per_round=samples, patience=patience),
+            policy=RepairPolicy(
+                rounds=rounds, samples_per_round=samples, repair_samples=repair_samples, patience=patience
+            ),
             runner=example_runner(unsafe_no_sandbox),
             evidence=evidence_policy(probes, probe_seed, show_all_examples, agreeing, spec_tests),
             prompt_style=prompt_style.value if prompt_style else None,

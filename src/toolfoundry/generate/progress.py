@@ -8,13 +8,14 @@ So a model is given up when its attempts stop making progress:
   candidate, and no new evidence (it does not count as a second agreeing candidate either).
 - An attempt makes progress when its candidate ranks above the best so far (the checks' order: syntax,
   security, compliance, examples passed, fewer probe failures, fewer findings). After `patience` repairs with
-  new code in a row without progress, or `MAX_REPEATS` repairs in a row that repeat checked code, the model
+  new code in a row without progress, or a repair round whose every draw repeats checked code, the model
   stops, and the next one in the chain (if any) takes over at once.
 
-Repeats are counted apart because they are not evidence that repairs fail: a prefilled repair tends to write
-the quoted attempt again, and the next free sample of the same prompt may still be right (the Quickstart's spec
-is verified at its eighth attempt, after three repeats and one new failure). Measured on the quality set
-(README, "Effort"), counting them with the other failed repairs lost that tool and others.
+A repair round draws the warm end of a round's samples (RepairPolicy.repair_samples; one by default, the
+warmest, prefilled): on the quality set near-greedy repairs wrote the quoted attempt again in most rounds, and
+the repairs that helped were warm draws (README, "Effort"). A round that only repeated checked code did not
+change the best, so the next round would quote the same attempt to a model that has just answered it: it
+ends the model. Repeats are counted apart from new failures: they are no evidence that a new idea fails.
 
 Probe failures are inputs the spec's examples do not decide. When a candidate meets every example and only
 probes fail, its round draws no more samples (more draws of the prompt it answered are not the remedy), and
@@ -35,7 +36,6 @@ from dataclasses import dataclass, field
 from ..checks.result import ValidationResult
 from .outcome import Candidate
 
-MAX_REPEATS = 3  # repairs in a row that repeat checked code before a model is given up
 # Why a model stops whose best candidate meets every example and fails only probes, once one repair has quoted
 # them: on the quality set neither more draws nor more repairs fixed such a candidate (README, "Effort").
 PROBES_ASKED_ONCE = (
@@ -74,6 +74,7 @@ class Progress:
     model now asked, how many repairs in a row have not beaten the best."""
 
     patience: int  # repairs in a row without progress before the model is given up (0: never)
+    draws_per_repair: int = 1  # a repair round's draws: a round that only repeats checked code ends the model
     checked: dict[str, Candidate] = field(default_factory=dict)  # code key -> the candidate that first had it
     stalled: int = 0  # repairs with new code since the best last improved, none better than it
     repeats: int = 0  # repairs in a row (since the last new code) that repeated checked code
@@ -109,11 +110,12 @@ class Progress:
 
     @property
     def stalled_out(self) -> bool:
-        return self.patience > 0 and (self.stalled >= self.patience or self.repeats >= MAX_REPEATS)
+        return self.patience > 0 and (self.stalled >= self.patience or self.repeats >= self.draws_per_repair)
 
     def reason(self, best: ValidationResult | None) -> str:
         """Why the model was given up, for the report: `no progress in 2 repairs: still failing the example ...`."""
         still = f": still failing {first_failure(best)}" if best is not None else ""
-        if self.repeats >= MAX_REPEATS:
-            return f"{self.repeats} repairs in a row gave code already checked{still}"
+        if self.repeats >= self.draws_per_repair:
+            what = "a repair" if self.repeats == 1 else f"{self.repeats} repairs in a row"
+            return f"{what} gave code already checked (the next round would quote the same attempt){still}"
         return f"no progress in {self.stalled} repair{'s' if self.stalled != 1 else ''} with new code{still}"

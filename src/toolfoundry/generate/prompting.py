@@ -24,7 +24,8 @@ from ..spec import ToolSpec, ToolType
 from .context import Context
 
 # Bump when a template changes: it is part of cache keys and reports.
-PROMPT_VERSION = "4"  # 4: a failed example quotes its exception's message and the line that raised it
+PROMPT_VERSION = "5"  # 5: a failed example says how its value differs, where that is certain
+# 4: a failed example quotes its exception's message and the line that raised it
 # 3: examples show their recorded exchanges; a repair quotes a probe failure once
 # 2: repair prompts quote probe failures and never a held-back example
 

@@ -12,8 +12,7 @@ call is calls.py's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from ..checks.findings import Finding
 from ..checks.result import ValidationResult
@@ -29,36 +28,13 @@ from .earlier import EarlierCandidate, checked_again
 from .extract import ExtractedCode, extract_code
 from .mend import mend
 from .outcome import Candidate, RepairOutcome
+from .policy import RepairPolicy, RunHooks
 from .progress import PROBES_ASKED_NO_CODE, PROBES_ASKED_ONCE, Progress
 from .prompting import Prompt, PromptBuilder
 from .spec_tests import read_spec_tests, spec_tests_messages
 
 # Errors after which a model is skipped for the rest of the run rather than called again.
 _MODEL_UNUSABLE = (AuthenticationFailed, QuotaExhausted, CircuitOpen)
-# Told of every attempt as it ends, with the tool's name: for progress displays.
-AttemptObserver = Callable[[str, AttemptRecord], None]
-
-
-@dataclass(frozen=True)
-class RepairPolicy:
-    """How hard to try. Calls per model: at most rounds x samples_per_round (the stop rules end them sooner)."""
-
-    rounds: int = 3  # the initial round plus repair rounds
-    samples_per_round: int = 3
-    temperatures: tuple[float, ...] = (0.2, 0.6, 0.9)
-    max_tokens_per_call: int = 512
-    seed: int = 0
-    prefill: bool = True  # start every other sample with the exact signature, for models that can continue one
-    patience: int = 2  # repairs with new code that do not beat the best before a model is given up (0: all)
-
-
-@dataclass(frozen=True)
-class RunHooks:
-    """What a caller running many specs at once lends one generation: an observer of its attempts, and the
-    call slots its model calls share with the others (None: no cap)."""
-
-    on_attempt: AttemptObserver | None = None
-    call_slots: asyncio.Semaphore | None = None
 
 
 class RepairLoop:
@@ -84,7 +60,7 @@ class RepairLoop:
     ) -> RepairOutcome:
         outcome = RepairOutcome(self.code_validator.evidence)
         hooks = hooks or RunHooks()
-        progress = Progress(patience=self.policy.patience)
+        progress = Progress(patience=self.policy.patience, draws_per_repair=len(self.policy.slots(repairing=True)))
         if earlier:
             await self._recheck(spec, earlier, outcome, hooks, progress)
             if outcome.verified:
@@ -142,7 +118,8 @@ class RepairLoop:
                     progress.probes_asked = asking_about_probes = True  # asked once: one call, not a round
                 progress.asked.update(failure.call for failure in probes[:3])
                 prompt = self.prompt_builder.build_repair_prompt(shown, context, best.code, result, tests, probes[:3])
-            for sample in range(1 if asking_about_probes else self.policy.samples_per_round):
+            slots = self.policy.slots(repairing=prompt.kind == "repair")
+            for sample in slots[-1:] if asking_about_probes else slots:
                 candidate = await self._attempt(spec, model, prompt, (round_number, sample), outcome, hooks, progress)
                 if outcome.verified:
                     return f"verified at attempt {outcome.best.attempt if outcome.best else len(outcome.attempts)}"
@@ -161,7 +138,7 @@ class RepairLoop:
         if outcome.only_probes_fail and not progress.probes_asked:
             return "its examples pass and only probes fail, and no round was left to ask about them (--rounds)"
         policy = self.policy
-        return f"every attempt made ({policy.rounds} rounds x {policy.samples_per_round} samples)"
+        return f"every attempt made ({policy.samples_per_round} samples, {policy.rounds - 1} repair rounds)"
 
     async def _recheck(
         self,
