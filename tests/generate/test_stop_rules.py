@@ -194,3 +194,14 @@ def test_one_candidate_leaves_a_behaviour_table(slug_spec) -> None:
     assert tool.status == "verified" and tool.report.review.questions == []
     rows = {row.call: row.answer for row in tool.report.review.behaviours}
     assert rows.get("slugify(text='')") == "''"
+
+
+def test_a_free_reply_for_code_ends_after_the_block_that_defines_the_function(slug_spec) -> None:
+    # What a model writes after its code is never read: a free reply asks to end there, a prefilled one ends
+    # at the fence the prefill opened, and the call for tests is not cut.
+    model = ScriptedModel(["    return text.upper()\n```"], supports_prefill=True)
+    generate(slug_spec, model, policy=RepairPolicy(rounds=1, samples_per_round=2))
+    assert [(request.prefill != "", request.stop_after_block) for request in model.requests] == [
+        (True, ""),
+        (False, "def slugify("),
+    ]

@@ -7,6 +7,7 @@ import pytest
 
 from toolfoundry.errors import ConfigError
 from toolfoundry.models import CompletionRequest, Message, load_model
+from toolfoundry.models.base import closed_block_with
 from toolfoundry.models.local import LocalModel, smollm2_path
 
 pytestmark = pytest.mark.slow
@@ -70,6 +71,24 @@ def test_a_prefill_is_continued(model) -> None:
         model.complete(REQUEST.model_copy(update={"prefill": "```python\ndef add(", "stop": ("```",)}))
     )
     assert "```" not in completion.text
+
+
+def test_a_free_reply_ends_once_a_closed_block_holds_the_function(model) -> None:
+    asked = REQUEST.model_copy(
+        update={
+            "messages": (
+                Message(
+                    role="user", content="Write a Python function add(a, b) in a markdown code block, then explain it."
+                ),
+            ),
+            "max_tokens": 300,
+        }
+    )
+    whole = asyncio.run(model.complete(asked)).text
+    cut = asyncio.run(model.complete(asked.model_copy(update={"stop_after_block": "def add("}))).text
+    assert closed_block_with(whole, "def add(")  # this reply does write the block (and more after it)
+    assert whole.startswith(cut) and len(cut) < len(whole)  # the same reply, up to the block's end
+    assert cut.rstrip().endswith("```") and closed_block_with(cut, "def add(")
 
 
 def test_the_deadline_stops_generation(model) -> None:

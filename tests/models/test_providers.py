@@ -256,3 +256,12 @@ def test_a_missing_sdk_says_what_to_install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "anthropic", None)
     with pytest.raises(ConfigError, match=r"pip install 'toolfoundry\[anthropic\]'"):
         AnthropicModel("m", "anthropic:m", api_key=KEY)
+
+
+def test_a_closed_block_is_told_from_an_open_one_and_from_one_without_the_function() -> None:
+    from toolfoundry.models.base import closed_block_with
+
+    assert closed_block_with("Here:\n```python\ndef add(a, b):\n    return a + b\n```", "def add(")
+    assert not closed_block_with("```python\ndef add(a, b):\n    return a + b\n", "def add(")  # still open
+    assert not closed_block_with("```bash\npip install x\n```\n```python\ndef add(", "def add(")
+    assert closed_block_with("```bash\npip x\n```\ntext\n```python\ndef add(a):\n  pass\n```", "def add(")

@@ -48,6 +48,7 @@ async def call_model(
     kind: str,
     call_slots: asyncio.Semaphore | None,
     number: int = 0,  # the call for tests is not a numbered attempt
+    function_name: str = "",  # a free reply for code ends once a closed block defines it
 ) -> ModelCall:
     """One model call, for code or for tests (`kind`), its reply begun with `prefill` ("": none). A spent
     budget ends the loop (it propagates); any other model error is the call's result, for the caller to record."""
@@ -58,6 +59,7 @@ async def call_model(
         seed=seed,
         prefill=prefill,
         stop=("```",) if prefill else (),  # a continued reply ends where it closes the fence the prefill opened
+        stop_after_block=f"def {function_name}(" if function_name and not prefill else "",
         purpose="tests" if kind == "tests" else "code",
     )
     fields: dict[str, Any] = {

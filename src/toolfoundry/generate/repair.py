@@ -215,6 +215,7 @@ class RepairLoop:
             seed=policy.seed + round_number * 100 + sample,
             kind=prompt.kind,
             number=number,
+            function_name=spec.name,
             call_slots=hooks.call_slots,
         )
         if call.error is not None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 _FROZEN = ConfigDict(frozen=True)
+# A fenced block, opened and closed: its body is group 1.
+_CLOSED_BLOCK = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.DOTALL | re.MULTILINE)
+
+
+def closed_block_with(text: str, needle: str) -> bool:
+    """Whether `text` holds a fenced block, closed, whose body contains `needle` (CompletionRequest's
+    stop_after_block): a provider that can stop on a condition stops there."""
+    return any(needle in match.group(1) for match in _CLOSED_BLOCK.finditer(text))
 
 
 class Message(BaseModel):
@@ -27,6 +36,9 @@ class CompletionRequest(BaseModel):
     max_tokens: int = 512
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # Where supported, the reply ends once it holds a closed fenced block containing this text (a `def` line):
+    # what a model writes after its code is never read, and costs tokens and seconds.
+    stop_after_block: str = ""
     prefill: str = ""
     timeout_s: float | None = None
     purpose: str = "code"  # "code" (a tool's implementation) or "tests" (test cases from a spec's words)

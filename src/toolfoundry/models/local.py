@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ModelError
-from .base import ChatModel, Completion, CompletionRequest, Usage
+from .base import ChatModel, Completion, CompletionRequest, Usage, closed_block_with
 from .build_check import ensure_runs_here
 from .embedded import EMBEDDED, SMOLLM2, EmbeddedModel, model_file
 
@@ -179,6 +179,13 @@ class LocalModel(ChatModel):
             timed_out = deadline is not None and time.monotonic() > deadline
             return timed_out
 
+        written: list[str] = []
+
+        def holds_the_block(tokens: Any, _logits: Any) -> bool:
+            # Sampling does not look ahead, so the reply up to here is what the whole one would begin with.
+            written.append(self._token_text(int(tokens[-1])))
+            return "`" in written[-1] and closed_block_with("".join(written), request.stop_after_block)
+
         with self._lock:
             prompt_tokens = len(self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
             room = self.context_window - prompt_tokens
@@ -193,7 +200,9 @@ class LocalModel(ChatModel):
                 temperature=request.temperature,
                 seed=request.seed if request.seed is not None else 0,
                 stop=stop,
-                stopping_criteria=StoppingCriteriaList([past_deadline]),
+                stopping_criteria=StoppingCriteriaList(
+                    [past_deadline, holds_the_block] if request.stop_after_block else [past_deadline]
+                ),
             )
         choice = result["choices"][0]
         usage = result.get("usage") or {}
