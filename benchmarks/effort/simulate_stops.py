@@ -41,7 +41,7 @@ RULES: dict[str, dict[str, Any]] = {
     "at most 2 calls": {"patience": 0, "cap": 2},
     "at most 5 calls": {"patience": 0, "cap": 5},
     "the default, and at most 6 calls": {"patience": 2, "apart": True, "repeats": 3, "cap": 6},
-    "the default (2026-12-02): and probe failures alone asked about once": {
+    "the default until 2026-12-02 (later): and probe failures alone asked about once": {
         "patience": 2,
         "apart": True,
         "repeats": 3,
@@ -82,7 +82,7 @@ RULES: dict[str, dict[str, Any]] = {
         "probes_once": True,
         "repair_samples": (2,),
     },
-    "every repair the warmest sample only, and a repeat ends them": {
+    "the default since 2026-12-02 (later): every repair one warm draw, and a repeat ends them": {
         "patience": 2,
         "apart": True,
         "repeats": 1,
@@ -103,7 +103,8 @@ RULES: dict[str, dict[str, Any]] = {
 def replay(row: dict[str, Any], rule: dict[str, Any], works, examples: int) -> tuple[bool, bool, int, int]:
     """(working, verified, tokens, calls) for one spec had `rule` stopped it. `probes_once`: once the best meets
     all `examples` and only probes fail, the initial round's other samples are skipped and one repair is made
-    (a repair round's other samples cannot be replayed: the run drew them from the older prompt)."""
+    (a repair round's other samples cannot be replayed: the run drew them from the older prompt). `repair_samples`:
+    the slots of a repair round drawn (the run drew 3), `warm_probe_repair`: the probe repair too."""
     best: tuple[tuple[int, int], str] | None = None
     stalled = repeats = tokens = calls = 0
     probe_repairs = repairs = 0
