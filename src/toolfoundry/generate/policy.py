@@ -31,7 +31,7 @@ class RepairPolicy:
     def slots(self, repairing: bool) -> range:
         """The sample slots a round draws (a slot sets the reply's style, temperature and seed)."""
         everything = range(self.samples_per_round)
-        return everything[-min(self.repair_samples, self.samples_per_round) :] if repairing else everything
+        return everything[-self.repair_samples :] if repairing else everything
 
 
 @dataclass(frozen=True)
