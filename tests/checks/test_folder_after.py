@@ -64,6 +64,20 @@ def test_a_file_that_differs_is_shown_as_a_diff() -> None:
     assert problem.startswith("log.txt differs:") and "-c" in problem.splitlines()
 
 
+def test_a_diff_shows_a_missing_final_newline_and_a_carriage_return() -> None:
+    # Shown bare, these were `-{}` against `+{}`: lines that look the same, and a repair prompt saying nothing.
+    example = Example(input={}, output=3, files_after={"out.json": "{}\n", "rows.csv": "a,b\r\n"})
+    problem = folder_problem(example, listing(**{"out.json": b"{}", "rows.csv": b"a,b\n"}), may_write=True)
+    assert problem.splitlines() == [
+        "out.json differs:",
+        "-{}",
+        "+{} (no newline at the end)",
+        "rows.csv differs:",
+        "-a,b\\r",
+        "+a,b",
+    ]
+
+
 def test_missing_files_files_that_should_be_gone_and_bytes_are_judged() -> None:
     expected = {"out.db": {"base64": base64.b64encode(b"\x00\x01").decode()}, "old.log": None}
     example = Example(input={}, output=None, files_after=expected)

@@ -159,10 +159,10 @@ def test_a_rejected_key_is_not_tried_again_and_the_next_model_takes_over(slug_sp
 def test_the_factory_gives_the_service_its_settings_and_the_prompt_builders_version() -> None:
     settings = ServiceSettings(timeout_s=7.0, max_tokens_total=9)
     generator = LLMCodeGenerator.create(ScriptedModel(["x"], prompt_style="compact"), service=settings)
-    assert generator.prompt_builder.version == "5-compact"
+    assert generator.prompt_builder.version == "6-compact"
     assert generator.llm_service.prompt_version == generator.prompt_builder.version
     assert generator.llm_service.settings is settings
-    assert generator.identity.prompt_version == "5-compact" and generator.identity.model == "scripted"
+    assert generator.identity.prompt_version == "6-compact" and generator.identity.model == "scripted"
     with pytest.raises(ConfigError, match="not both"):  # a whole service brings its own settings
         LLMCodeGenerator.create(ScriptedModel(["x"]), service=settings, llm_service=LLMService())
 

@@ -115,7 +115,7 @@ def test_the_compact_prompt_holds_signature_description_and_examples_and_nothing
     assert "Similar verified tool" not in user.content and "Rules" not in user.content
     assert len(user.content) < len(full.messages[-1].content) / 3
     assert compact.prefill == full.prefill  # the signature is still fixed for the model
-    assert (full.version, compact.version) == ("5", "5-compact")
+    assert (full.version, compact.version) == ("6", "6-compact")
 
 
 def test_the_compact_repair_prompt_quotes_the_attempt_and_what_failed(slug_spec) -> None:
@@ -124,7 +124,7 @@ def test_the_compact_repair_prompt_quotes_the_attempt_and_what_failed(slug_spec)
         slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): return eval(text)", result
     )
     (user,) = prompt.messages
-    assert prompt.kind == "repair" and prompt.version == "5-compact"
+    assert prompt.kind == "repair" and prompt.version == "6-compact"
     assert user.content.startswith("Write this Python function:")
     assert "def slugify(text): return eval(text)" in user.content
     assert "`eval()` runs arbitrary code" in user.content
@@ -161,3 +161,42 @@ def test_a_repair_prompt_quotes_what_an_example_raised_and_the_line_that_raised_
             slug_spec, ContextBuilder().build_context(slug_spec), "def slugify(text): ...", result
         )
         assert wanted in prompt.messages[-1].content, style
+
+
+ATTEMPT = '''import os
+
+
+def slugify(text: str) -> str:
+    """Turn a title into a URL slug."""
+    os.makedirs(os.path.dirname(text))
+    return text.lower()
+'''
+
+
+def test_a_repair_quotes_the_attempt_without_its_docstring_and_numbers_lines_as_shown(slug_spec) -> None:
+    # The docstring is the task again (the model then copied it into its reply): left out, the line that
+    # raised (line 6 of the attempt) and a finding's line are numbered as the quoted code shows them.
+    raised = ExampleOutcome(
+        index=0,
+        call="slugify(text='Hi')",
+        expected="raises ValueError",
+        got="raised FileNotFoundError: [Errno 2] No such file or directory: ''",
+        passed=False,
+        traceback="  line 6, in slugify: os.makedirs(os.path.dirname(text))\nFileNotFoundError: [Errno 2] ...",
+    )
+    result = ValidationResult(
+        findings=[Finding(rule="security/forbidden-call", message="no", line=7)],
+        example_count=1,
+        behaviour=BehaviourResult(ran=True, outcomes=[raised]),
+    )
+    context = ContextBuilder().build_context(slug_spec)
+    compact, full = (
+        PromptBuilder(style=style).build_repair_prompt(slug_spec, context, ATTEMPT, result).messages[-1].content
+        for style in ("compact", "full")
+    )
+    for user in (compact, full):
+        assert "Turn a title into a URL slug." not in user.split("```python")[-1]
+        assert "def slugify(text: str) -> str:\n    os.makedirs(os.path.dirname(text))\n" in user
+        assert "(at line 5, in slugify: os.makedirs(os.path.dirname(text)))" in user
+        assert "line 6: [security/forbidden-call] no" in user
+    assert "slugify(text='Hi') should raise ValueError, got raised FileNotFoundError" in compact

@@ -34,8 +34,15 @@ def _difference(path: str, expected: bytes, entry: dict[str, Any]) -> str:
     lines = difflib.unified_diff(
         expected_text.splitlines(keepends=True), found_text.splitlines(keepends=True), "expected", "found", n=1
     )
-    shown = [line.rstrip("\n") for line in list(lines)[2:] if not line.startswith("@@")][:_DIFF_LINES]
+    shown = [_visible(line) for line in list(lines)[2:] if not line.startswith("@@")][:_DIFF_LINES]
     return f"{path} differs:\n" + "\n".join(shown)
+
+
+def _visible(line: str) -> str:
+    """A diff line with an ending other than a newline made visible: `-{}` against `+{}` says nothing when one
+    of them lacks the final newline, nor does a line that ends in `\r\n` against one that ends in `\n`."""
+    text = line.removesuffix("\n")
+    return text.replace("\r", "\\r") + ("" if text != line else " (no newline at the end)")
 
 
 def _compare(expected: dict[str, FileContent | None], listing: dict[str, Any]) -> list[str]:

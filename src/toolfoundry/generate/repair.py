@@ -31,6 +31,7 @@ from .outcome import Candidate, RepairOutcome
 from .policy import RepairPolicy, RunHooks
 from .progress import PROBES_ASKED_NO_CODE, PROBES_ASKED_ONCE, Progress
 from .prompting import Prompt, PromptBuilder
+from .quoting import probes_to_quote
 from .spec_tests import read_spec_tests, spec_tests_messages
 
 # Errors after which a model is skipped for the rest of the run rather than called again.
@@ -109,7 +110,7 @@ class RepairLoop:
                 tests = outcome.blocking_tests(best)
                 # Probe failures are inputs the spec may not rule on: each is quoted once, not every round.
                 result = best.result
-                probes = [failure for failure in result.behaviour.probes.failures if failure.call not in progress.asked]
+                probes = probes_to_quote(result.behaviour.probes.failures, progress.asked, result.shown_failures)
                 if not (result.blocking_findings or result.failed_examples or tests or probes):
                     return "nothing new to repair: the probe failures left were quoted in an earlier repair"
                 if outcome.only_probes_fail:
