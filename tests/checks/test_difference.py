@@ -27,9 +27,24 @@ def test_sequences_and_mappings_name_what_differs() -> None:
     assert describe_difference("[1, 2, 3]", "[3, 1, 2]") == "the same items in another order"
     assert describe_difference("[1, 2, 3]", "[1, 2]") == "2 items where 3 are expected"
     assert describe_difference("[1, 2, 3]", "[1, 5, 3]") == "the item at position 1 differs"
-    assert describe_difference("{'a': '1'}", "{'a': ['1']}") == "the value of 'a' differs"
+    assert describe_difference("{'a': '1'}", "{'a': 1}") == "the value of 'a' differs: an int where a str is expected"
+    assert describe_difference("{'a': '1', 'b': 'x'}", "{'a': '2', 'b': 'y'}") == "the values of 'a', 'b' differ"
     assert describe_difference("{'a': 1, 'b': 2}", "{'a': 1, 'c': 2}") == "keys missing: 'b'; keys not expected: 'c'"
     assert describe_difference("[{'x': 1}, 2]", "[2, {'x': 1}]") == "the items at positions 0, 1 differ"  # unsortable
+
+
+def test_the_right_value_inside_a_one_item_list_says_so_and_items_that_differ_alike_say_how() -> None:
+    # `urllib.parse.parse_qs` where `parse_qsl` was meant: the commonest wrong dict of the quality set.
+    wanted = "the values of 'a', 'b' differ: the right value, inside a list"
+    assert describe_difference("{'a': '1', 'b': 'two words'}", "{'a': ['1'], 'b': ['two words']}") == wanted
+    assert describe_difference("'x'", "('x',)") == "the right value, inside a tuple"
+    assert describe_difference("'x'", "['y']") == ""
+    assert describe_difference("1", "[1.0]") == ""  # equal, but not the same value as written
+    assert (
+        describe_difference("['A', 'b']", "['a', 'B']")
+        == "the items at positions 0, 1 differ: they differ only in letter case"
+    )
+    assert describe_difference("['A', 7]", "['a', 8]") == "the items at positions 0, 1 differ"  # not one way
 
 
 def test_what_is_not_a_value_says_nothing() -> None:

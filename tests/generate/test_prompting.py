@@ -4,6 +4,7 @@ from toolfoundry.checks.behaviour import BehaviourResult, ExampleOutcome
 from toolfoundry.checks.findings import Finding
 from toolfoundry.checks.result import ValidationResult
 from toolfoundry.errors import ConfigError
+from toolfoundry.evidence.judging import ProbeFailure
 from toolfoundry.generate import ContextBuilder, PromptBuilder
 from toolfoundry.spec import ToolSpecificationParser, ToolType, detect_tool_type
 
@@ -163,40 +164,23 @@ def test_a_repair_prompt_quotes_what_an_example_raised_and_the_line_that_raised_
         assert wanted in prompt.messages[-1].content, style
 
 
-ATTEMPT = '''import os
-
-
-def slugify(text: str) -> str:
-    """Turn a title into a URL slug."""
-    os.makedirs(os.path.dirname(text))
-    return text.lower()
-'''
-
-
-def test_a_repair_quotes_the_attempt_without_its_docstring_and_numbers_lines_as_shown(slug_spec) -> None:
-    # The docstring is the task again (the model then copied it into its reply): left out, the line that
-    # raised (line 6 of the attempt) and a finding's line are numbered as the quoted code shows them.
-    raised = ExampleOutcome(
-        index=0,
-        call="slugify(text='Hi')",
-        expected="raises ValueError",
-        got="raised FileNotFoundError: [Errno 2] No such file or directory: ''",
-        passed=False,
-        traceback="  line 6, in slugify: os.makedirs(os.path.dirname(text))\nFileNotFoundError: [Errno 2] ...",
-    )
-    result = ValidationResult(
-        findings=[Finding(rule="security/forbidden-call", message="no", line=7)],
-        example_count=1,
-        behaviour=BehaviourResult(ran=True, outcomes=[raised]),
-    )
+def test_a_repair_says_what_an_example_should_raise_and_names_a_fault_probes_fault(slug_spec) -> None:
+    raised = ExampleOutcome(index=0, call="slugify(text='Hi')", expected="raises ValueError", got="'hi'", passed=False)
+    faults = [
+        ProbeFailure(call="slugify(text='Hi')", problem="returned None: the result is NoneType, not str", origin=origin)
+        for origin in ("fault: 500", "fault: an empty body")
+    ]
+    result = ValidationResult(example_count=1, behaviour=BehaviourResult(ran=True, outcomes=[raised]))
     context = ContextBuilder().build_context(slug_spec)
     compact, full = (
-        PromptBuilder(style=style).build_repair_prompt(slug_spec, context, ATTEMPT, result).messages[-1].content
+        PromptBuilder(style=style).build_repair_prompt(slug_spec, context, "def slugify(text): ...", result, (), faults)
         for style in ("compact", "full")
     )
-    for user in (compact, full):
-        assert "Turn a title into a URL slug." not in user.split("```python")[-1]
-        assert "def slugify(text: str) -> str:\n    os.makedirs(os.path.dirname(text))\n" in user
-        assert "(at line 5, in slugify: os.makedirs(os.path.dirname(text)))" in user
-        assert "line 6: [security/forbidden-call] no" in user
-    assert "slugify(text='Hi') should raise ValueError, got raised FileNotFoundError" in compact
+    assert "slugify(text='Hi') should raise ValueError, got 'hi'" in compact.messages[-1].content
+    wanted = (
+        "- slugify(text='Hi'), with an injected fault: HTTP 500 / an empty body: "
+        "returned None: the result is NoneType, not str\n"
+    )
+    for prompt in (compact, full):
+        assert wanted in prompt.messages[-1].content
+        assert prompt.messages[-1].content.count("returned None") == 1

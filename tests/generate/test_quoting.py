@@ -1,49 +1,15 @@
-"""What a repair prompt quotes of an attempt: the code without its function's docstring (lines renumbered to
-match), and the probe failures worth a line (new ones, none repeating an example's exception, shortest first)."""
+"""Which probe failures a repair quotes and in what words: new ones, none repeating an example's exception,
+shortest call first; a fault probe names its fault, and the faults of one call are one line."""
 
 from __future__ import annotations
 
 from toolfoundry.checks.behaviour import ExampleOutcome
 from toolfoundry.evidence.judging import ProbeFailure
-from toolfoundry.generate.quoting import probes_to_quote, quote_attempt
-
-TWO_LINE_DOCSTRING = '''def add(a, b):
-    """Add two numbers.
-
-    Both of them."""
-    total = a + b
-    return total
-'''
+from toolfoundry.generate.quoting import probe_lines, probes_to_quote
 
 
-def test_the_docstring_is_left_out_and_later_lines_move_up() -> None:
-    quoted = quote_attempt(TWO_LINE_DOCSTRING, "add")
-    assert quoted.code == "def add(a, b):\n    total = a + b\n    return total\n"
-    assert (quoted.line(1), quoted.line(5), quoted.line(6)) == (1, 2, 3)
-
-
-def test_code_is_quoted_as_it_is_where_the_docstring_has_no_lines_of_its_own_or_is_the_whole_body() -> None:
-    for code in (
-        'def add(a, b): """Add."""; return a + b\n',
-        'def add(a, b):\n    """Add."""; return a + b\n',
-        'def add(a, b):\n    """Add."""\n',  # left out, the body would be empty
-        "def add(a, b):\n    return a +\n",  # does not parse
-        'def other():\n    """Not the tool."""\n    return 1\n',
-        "def add(a, b):\n    return a + b\n",
-    ):
-        quoted = quote_attempt(code, "add")
-        assert quoted.code == code and quoted.line(2) == 2
-
-
-def test_only_the_tools_own_function_loses_its_docstring() -> None:
-    code = 'def helper():\n    """Help."""\n    return 1\n\n\ndef add(a, b):\n    """Add."""\n    return a + b\n'
-    quoted = quote_attempt(code, "add")
-    assert '"""Help."""' in quoted.code and '"""Add."""' not in quoted.code
-    assert (quoted.line(2), quoted.line(8)) == (2, 7)
-
-
-def failure(call: str, problem: str) -> ProbeFailure:
-    return ProbeFailure(call=call, problem=problem, origin="drawn")
+def failure(call: str, problem: str, origin: str = "drawn") -> ProbeFailure:
+    return ProbeFailure(call=call, problem=problem, origin=origin)
 
 
 NOT_FOUND = "raised FileNotFoundError: [Errno 2] No such file or directory: ''"
@@ -61,3 +27,21 @@ def test_probes_quoted_are_new_shortest_first_and_none_repeats_an_examples_excep
     assert [probe.call for probe in quoted] == ["save(path='')", "save(path='long-name.json')"]
     # With no failed example to repeat, every new failure is quoted.
     assert len(probes_to_quote(failures, set(), [])) == 4
+
+
+def test_a_fault_probe_names_its_fault_and_the_faults_of_one_call_are_one_line() -> None:
+    call = "latest(repo='ruff')"
+    none = "returned None: the result is NoneType, not str"
+    lines = probe_lines(
+        [
+            failure(call, none, "fault: 500"),
+            failure(call, "did not finish within the per-example time limit", "fault: 429 with Retry-After: 1"),
+            failure(call, none, "fault: a body that is not JSON"),
+            failure("latest(repo='')", none, "edge"),
+        ]
+    )
+    assert lines == [
+        f"latest(repo='') {none}",
+        f"{call}, with an injected fault: HTTP 500 / a body that is not JSON: {none}; "
+        "HTTP 429 with Retry-After: 1: did not finish within the per-example time limit",
+    ]

@@ -51,9 +51,10 @@ def _sequences(expected: list[Any] | tuple[Any, ...], got: list[Any] | tuple[Any
     except TypeError:  # items that do not compare
         pass
     wrong = [index for index, (want, have) in enumerate(zip(expected, got, strict=True)) if want != have]
+    said = _how([(expected[index], got[index]) for index in wrong])
     if len(wrong) == 1:
-        return f"the item at position {wrong[0]} differs"
-    return f"the items at positions {_names(wrong)} differ" if wrong else ""
+        return f"the item at position {wrong[0]} differs{said}"
+    return f"the items at positions {_names(wrong)} differ{said}" if wrong else ""
 
 
 def _mappings(expected: dict[Any, Any], got: dict[Any, Any]) -> str:
@@ -63,9 +64,16 @@ def _mappings(expected: dict[Any, Any], got: dict[Any, Any]) -> str:
         parts = [f"keys missing: {_names(missing)}"] if missing else []
         return "; ".join(parts + ([f"keys not expected: {_names(extra)}"] if extra else []))
     wrong = [key for key in expected if expected[key] != got[key]]
+    said = _how([(expected[key], got[key]) for key in wrong])
     if len(wrong) == 1:
-        return f"the value of {wrong[0]!r} differs"
-    return f"the values of {_names(wrong)} differ" if wrong else ""
+        return f"the value of {wrong[0]!r} differs{said}"
+    return f"the values of {_names(wrong)} differ{said}" if wrong else ""
+
+
+def _how(pairs: list[tuple[Any, Any]]) -> str:
+    """`: the right value, inside a list`: how the wrong items differ, where it is one certain way for all."""
+    ways = {describe_difference(repr(want), repr(have)) for want, have in pairs}
+    return f": {ways.pop()}" if len(ways) == 1 and "" not in ways else ""
 
 
 def describe_difference(expected_repr: str, got_repr: str) -> str:
@@ -78,6 +86,8 @@ def describe_difference(expected_repr: str, got_repr: str) -> str:
             return f"the right items, as {_a(got)} where {_a(expected)} is expected"
         if expected == got or str(expected) == str(got):
             return f"{_a(got)} where {_a(expected)} is expected"
+        if isinstance(got, _ORDERED) and len(got) == 1 and got[0] == expected and type(got[0]) is type(expected):
+            return f"the right value, inside {_a(got)}"  # `parse_qs` gives {'a': ['1']} where {'a': '1'} is meant
         return ""
     if isinstance(expected, str):
         return _strings(expected, got)

@@ -22,10 +22,10 @@ from ..models.base import Message
 from ..output.templates import render
 from ..spec import ToolSpec, ToolType
 from .context import Context
-from .quoting import quote_attempt
+from .quoting import probe_lines
 
 # Bump when a template changes: it is part of cache keys and reports.
-PROMPT_VERSION = "6"  # 6: a repair quotes the attempt without its docstring, and no probe that repeats an example
+PROMPT_VERSION = "6"  # 6: a fault probe names its fault; no probe that repeats an example; "should raise"
 # 5: a failed example says how its value differs, where that is certain
 # 4: a failed example quotes its exception's message and the line that raised it
 # 3: examples show their recorded exchanges; a repair quotes a probe failure once
@@ -112,15 +112,15 @@ class PromptBuilder:
         test_failures: Sequence[ExampleOutcome] = (),
         probe_failures: Sequence[ProbeFailure] | None = None,
     ) -> Prompt:
-        """The repair prompt: the attempt (without its docstring: quoting.py), its findings, the shown examples it
-        failed, the probes it failed (`probe_failures`, by default its first three), and the spec-derived tests
-        it failed that count (never a held-back example's values)."""
+        """The repair prompt: the attempt, its findings, the shown examples it failed, the probes it failed
+        (`probe_failures`, by default its first three; in quoting.py's words), and the spec-derived tests it
+        failed that count (never a held-back example's values)."""
         probes = result.behaviour.probes.failures[:3] if probe_failures is None else probe_failures
         variables = self._variables(spec, context) | {
-            "quoted": quote_attempt(code, spec.name),
+            "code": code,
             "result": result,
             "test_failures": test_failures,
-            "probe_failures": probes,
+            "probe_lines": probe_lines(probes),
         }
         template = "compact_repair.j2" if self.style == "compact" else "repair.j2"
         return self._prompt(template, variables, spec, "repair")
