@@ -18,6 +18,11 @@ from .probes import Probe
 FAULT = "fault: "  # a fault probe's origin starts so: `fault: 429 with Retry-After: 1`
 
 
+def fault_kind(origin: str) -> str:
+    """The fault a probe's origin names (`429 with Retry-After: 1`), or '' for a probe that injects none."""
+    return origin.removeprefix(FAULT) if origin.startswith(FAULT) else ""
+
+
 def _answer(code: int, message: str, body: str = "", headers: dict[str, list[str]] | None = None) -> dict[str, Any]:
     return {"status": {"code": code, "message": message}, "headers": headers or {}, "body": {"string": body}}
 

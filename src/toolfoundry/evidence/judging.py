@@ -16,7 +16,7 @@ from ..errors import redact
 from ..sandbox import protocol
 from ..sandbox.protocol import Record
 from ..spec import ToolSpec
-from .faults import FAULT
+from .faults import fault_kind
 from .probes import Probe, ProbePlan
 
 # Failures quoted in a report or repair prompt: enough to act on, few enough to read.
@@ -100,8 +100,8 @@ def judge_probes(spec: ToolSpec, plan: ProbePlan, records: list[Record], ended: 
             unanswered.append(probe)  # what the service says to an unrecorded request, the spec cannot tell
             continue
         ran += 1
-        if probe.origin.startswith(FAULT):
-            notes.append(fault_note(probe.origin.removeprefix(FAULT), record))
+        if kind := fault_kind(probe.origin):
+            notes.append(fault_note(kind, record))
         problem = _problem(record, declared)
         if problem:
             failures.append(_failure(spec, probe, problem))

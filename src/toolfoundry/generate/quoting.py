@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..checks.behaviour import ExampleOutcome
-from ..evidence.faults import FAULT
+from ..evidence.faults import fault_kind
 from ..evidence.judging import ProbeFailure
 
 
@@ -38,9 +38,8 @@ def probe_lines(failures: Iterable[ProbeFailure]) -> list[str]:
     plain: dict[tuple[str, str], None] = {}
     faulted: dict[str, dict[str, list[str]]] = {}
     for failure in failures:
-        if failure.origin.startswith(FAULT):
-            kinds = faulted.setdefault(failure.call, {}).setdefault(failure.problem, [])
-            kinds.append(_fault_words(failure.origin.removeprefix(FAULT)))
+        if kind := fault_kind(failure.origin):
+            faulted.setdefault(failure.call, {}).setdefault(failure.problem, []).append(_fault_words(kind))
         else:
             plain[failure.call, failure.problem] = None
     lines = [f"{call} {problem}" for call, problem in plain]
